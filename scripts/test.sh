@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The project's test command (`make test`): installs what the tests need when it is
+# missing, starts a real S3 server (versitygw) on loopback, and runs every test with
+# the interop and S3 tests required (DELTAGLIDER_REQUIRE_TOOLS=1: they fail, not skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HERE=$(pwd)
+
+need_apt=()
+command -v xdelta3 >/dev/null || need_apt+=(xdelta3)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v python3 >/dev/null || need_apt+=(python3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "[test] installing ${need_apt[*]} with apt-get" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# shellcheck source=scripts/versitygw.sh
+. "$HERE/scripts/versitygw.sh"
+vgw_start
+trap vgw_stop EXIT
+
+export DELTAGLIDER_REQUIRE_TOOLS=1
+echo "[test] go vet ./..." >&2
+go vet ./...
+echo "[test] go test ./..." >&2
+go test -count=1 -timeout 20m ./...
+
+# Short coverage-guided fuzzing of every fuzz target (crashers land in testdata/fuzz/).
+FUZZTIME=${FUZZTIME:-15s}
+while read -r pkg target; do
+  [ -n "$pkg" ] || continue
+  echo "[test] fuzz $pkg $target for $FUZZTIME" >&2
+  go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg"
+done < <(grep -v '^#' scripts/fuzz-targets.txt)
+echo "[test] all passed" >&2

@@ -1,0 +1,160 @@
+// Package store defines Store, the small object-storage interface that the
+// delta engine runs on, its contract, portable errors, an in-memory
+// implementation, and helpers shared by all implementations. The conformance
+// suite every implementation must pass lives in store/storetest.
+//
+// Implementations: store.NewMemory (tests), fsstore (a local directory, the
+// embedded default) and s3store (any S3-compatible service).
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Portable errors. Every implementation maps its native errors onto these
+// (in exactly one function) so that callers can use errors.Is.
+var (
+	// ErrNotExist: the object does not exist.
+	ErrNotExist = errors.New("store: object does not exist")
+	// ErrExist: a conditional create found the key already present.
+	ErrExist = errors.New("store: object already exists")
+	// ErrInvalidKey: the key is empty, too long, not valid UTF-8, contains a
+	// NUL byte, or (for backends that map keys to paths) has an empty, "." or
+	// ".." segment, a leading "/", or would escape the store's root.
+	ErrInvalidKey = errors.New("store: invalid key")
+	// ErrInvalidBucket: the bucket name is not acceptable to the backend.
+	ErrInvalidBucket = errors.New("store: invalid bucket name")
+	// ErrBucketNotExist: the bucket does not exist.
+	ErrBucketNotExist = errors.New("store: bucket does not exist")
+	// ErrBucketExist: CreateBucket found the bucket already present.
+	ErrBucketExist = errors.New("store: bucket already exists")
+	// ErrBucketNotEmpty: DeleteBucket on a bucket that still holds objects.
+	ErrBucketNotEmpty = errors.New("store: bucket is not empty")
+	// ErrInvalidRange: a read starts beyond the end of the object.
+	ErrInvalidRange = errors.New("store: range not satisfiable")
+	// ErrNotSupported: the backend does not offer this operation.
+	ErrNotSupported = errors.New("store: operation not supported")
+)
+
+// SizeUnknown is passed as PutOptions.Size when the length of the body is
+// not known in advance.
+const SizeUnknown = -1
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Bucket  string
+	Key     string
+	Size    int64
+	ModTime time.Time
+	// ETag is an opaque version tag: it changes whenever the object's
+	// content changes. It is not guaranteed to be an MD5.
+	ETag string
+	// ContentType as given to Put; empty if none.
+	ContentType string
+	// Metadata is the user metadata given to Put. Keys are returned in
+	// lower case (S3 semantics); values are returned exactly as given,
+	// including non-ASCII UTF-8. Nil or empty when there is none. List does
+	// not fill it in (use Stat).
+	Metadata map[string]string
+}
+
+// PutOptions controls Put.
+type PutOptions struct {
+	// Size is the exact length of the body, or SizeUnknown. A body that
+	// yields a different number of bytes than a known Size is an error
+	// and nothing is stored.
+	Size int64
+	// Metadata is user metadata stored with the object. Keys must be
+	// non-empty ASCII without spaces; they are stored lower-cased. Values
+	// may be any valid UTF-8.
+	Metadata map[string]string
+	// ContentType is stored with the object.
+	ContentType string
+	// IfNotExists makes Put a conditional create: if the key already
+	// exists, Put stores nothing and returns an error wrapping ErrExist.
+	// Among concurrent conditional creates of one key, exactly one wins,
+	// also across processes.
+	IfNotExists bool
+}
+
+// CopyOptions controls Copy.
+type CopyOptions struct {
+	// ReplaceMetadata, when true, stores Metadata and ContentType on the
+	// copy instead of the source object's.
+	ReplaceMetadata bool
+	Metadata        map[string]string
+	ContentType     string
+}
+
+// ListOptions controls List.
+type ListOptions struct {
+	// Prefix restricts the listing to keys that start with it.
+	Prefix string
+	// Delimiter, when non-empty (normally "/"), groups keys that contain
+	// it after the prefix into a single CommonPrefix entry, as S3 does.
+	Delimiter string
+	// StartAfter lists only keys (and common prefixes) strictly greater
+	// than it; this is how a caller resumes an interrupted listing.
+	StartAfter string
+}
+
+// Entry is one item of a listing: an object, or (with a delimiter) a
+// common prefix, in which case only Key is set and IsPrefix is true.
+type Entry struct {
+	ObjectInfo
+	IsPrefix bool
+}
+
+// Store is a flat key/value object store with buckets.
+//
+// Contract (checked by store/storetest):
+//   - Keys are UTF-8 strings of 1..1024 bytes; keys and buckets are
+//     validated by every method and rejected with ErrInvalidKey /
+//     ErrInvalidBucket. A key that is a strict "/"-prefix of another key
+//     (both "a" and "a/b") need not be supported.
+//   - Put is atomic: readers see the old object or the whole new one,
+//     never a partial one. If the body reader fails or ctx is cancelled,
+//     Put returns an error and nothing new is visible under the key.
+//   - Put to an existing key replaces it (unless IfNotExists).
+//   - Get(offset, length) returns bytes [offset, offset+length) of the
+//     object; length < 0 means "to the end"; a range running past the end
+//     is cut at the end; offset > size is ErrInvalidRange (offset == size
+//     yields an empty body). The returned info describes the whole object.
+//   - Every method on a missing object returns an error wrapping
+//     ErrNotExist (ErrBucketNotExist when the bucket itself is missing);
+//     Delete of a missing key is not an error (idempotent).
+//   - List calls fn for each entry in ascending byte order of Key, without
+//     ever holding the whole listing in memory; fn returning an error
+//     stops the listing and List returns that error. Objects written
+//     before List starts and not deleted during it are listed exactly once.
+//   - All methods honour ctx cancellation and are safe for concurrent use.
+type Store interface {
+	// Put stores the body read from r under bucket/key.
+	Put(ctx context.Context, bucket, key string, r io.Reader, opts PutOptions) (ObjectInfo, error)
+	// Get opens a range of an object for reading. The caller must close
+	// the returned reader.
+	Get(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, ObjectInfo, error)
+	// Stat returns an object's size, modification time, ETag and metadata.
+	Stat(ctx context.Context, bucket, key string) (ObjectInfo, error)
+	// Delete removes an object. Deleting a missing object succeeds.
+	Delete(ctx context.Context, bucket, key string) error
+	// DeleteMany removes several objects of one bucket; missing ones are
+	// ignored. It returns the first error met, after trying every key.
+	DeleteMany(ctx context.Context, bucket string, keys []string) error
+	// Copy copies an object, server-side where the backend can.
+	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error)
+	// List enumerates a bucket; see the contract above.
+	List(ctx context.Context, bucket string, opts ListOptions, fn func(Entry) error) error
+
+	// CreateBucket creates a bucket (ErrBucketExist if it exists).
+	CreateBucket(ctx context.Context, bucket string) error
+	// DeleteBucket removes an empty bucket (ErrBucketNotEmpty otherwise).
+	DeleteBucket(ctx context.Context, bucket string) error
+	// ListBuckets returns the names of all buckets in ascending order.
+	ListBuckets(ctx context.Context) ([]string, error)
+	// BucketExists reports whether a bucket exists.
+	BucketExists(ctx context.Context, bucket string) (bool, error)
+}
