@@ -16,6 +16,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+bash "$HERE/scripts/fetch-test-corpus.sh"
+
 # shellcheck source=scripts/versitygw.sh
 . "$HERE/scripts/versitygw.sh"
 vgw_start
