@@ -1,0 +1,56 @@
+// Package delta is the delta object store: it keeps many versions of large
+// files as one reference per "deltaspace" plus small VCDIFF deltas, on any
+// store.Store (a local directory, S3, or memory), in the bucket layout of
+// DeltaGlider (the Python CLI and the Rust proxy) so that buckets can be
+// shared with those tools in both directions.
+//
+// # Layout
+//
+// The deltaspace of a key is its parent prefix (everything before the last
+// "/"). For a logical key P/name the store holds one of:
+//
+//   - P/name.delta: a VCDIFF patch of the object against P/reference.bin,
+//     for delta-eligible objects (archives, packages, images, executables:
+//     chosen by file extension and by sniffing the first bytes);
+//   - P/name: the object stored directly, for everything else, for small
+//     objects, when the caller asks for NoDelta, and when the delta would be
+//     larger than MaxRatio × the original (the ratio guard really falls back);
+//   - nothing of ours at all: objects without DeltaGlider metadata are plain
+//     objects and are served as they are.
+//
+// P/reference.bin is a verbatim copy of the first delta-eligible object put
+// into P/. As the Python tool does, that first object also gets a "zero-diff"
+// delta against itself, so every eligible object reads as reference + delta
+// and the Python tool can find it under its own name. reference.bin is
+// created with a conditional create, so two writers racing on an empty
+// deltaspace agree on one reference. Keys named reference.bin or ending in
+// .delta are reserved and rejected (ErrReservedKey).
+//
+// # Metadata
+//
+// Every object we write carries the canonical DeltaGlider v6 metadata
+// (dg-tool, dg-original-name, dg-file-sha256, dg-file-size, dg-created-at,
+// and for deltas dg-ref-key, dg-ref-path, dg-ref-sha256, dg-delta-size,
+// dg-delta-cmd; dg-compression=none for direct objects). Readers accept the
+// four historical spellings of every field (dg-file-sha256, dg_file_sha256,
+// file_sha256, file-sha256). dg-codec names the delta codec (absent means
+// vcdiff, the xdelta3-compatible format every DeltaGlider reads).
+//
+// # Integrity
+//
+// The SHA-256 of every original is recorded when it is written and checked
+// on every read while the data streams: the reader returned by Get reports
+// ErrIntegrity instead of io.EOF when the bytes do not match. Deltas written
+// by xdelta3 with external compression (app header fields /G/, /B/, /X/, /Z/,
+// /Y/ — the Python tool writes them for .gz inputs) are reconstructed only if
+// recompression reproduces the recorded SHA-256 (ErrExternalCompression
+// otherwise); this package never writes them.
+//
+// # References and deletion
+//
+// Delete never removes reference.bin, unlike the Python tool: removing it
+// while another writer encodes a delta against it would orphan that delta.
+// Unused references are reclaimed by Purge, which re-checks for deltas after
+// deleting and repairs any that appeared meanwhile; writers likewise re-check
+// that their reference still exists after storing a delta.
+package delta
