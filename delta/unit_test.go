@@ -158,14 +158,14 @@ func TestLayout(t *testing.T) {
 
 func TestAppHeader(t *testing.T) {
 	for h, want := range map[string]externalComp{
-		"":                       {},
-		"new.zip//ref.zip/":      {},
-		"-//reference.bin/":      {},
+		"":                        {},
+		"new.zip//ref.zip/":       {},
+		"-//reference.bin/":       {},
 		"a.tar.gz/G/ref.tar.gz/G": {"G", "G"},
-		"a.bz2/B/reference.bin/": {"B", ""},
-		"a/Y":                    {"Y", ""},
-		"x/G9/y/G9":              {"G", "G"},
-		"free text":              {},
+		"a.bz2/B/reference.bin/":  {"B", ""},
+		"a/Y":                     {"Y", ""},
+		"x/G9/y/G9":               {"G", "G"},
+		"free text":               {},
 	} {
 		got, err := parseAppHeader([]byte(h))
 		if err != nil || got != want {
