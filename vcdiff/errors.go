@@ -30,6 +30,7 @@ var (
 	ErrClosed = errors.New("vcdiff: use after close")
 
 	errVarintOverflow = errors.New("varint overflows 64 bits")
+	errVarintTooLong  = errors.New("varint longer than 10 bytes")
 )
 
 // CorruptInputError reports malformed patch data at a byte offset of the

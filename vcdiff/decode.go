@@ -1,0 +1,538 @@
+package vcdiff
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/adler32"
+	"io"
+	"math"
+)
+
+// DecoderOption configures a Decoder. Options are validated when the
+// decoder is created.
+type DecoderOption func(*decoderOptions) error
+
+type decoderOptions struct {
+	maxWindow    int64
+	maxOutput    int64
+	maxAppHeader int
+	maxWindows   int64
+	verify       bool
+}
+
+// Default decoder limits.
+const (
+	// DefaultMaxAppHeader is the default cap on the application header.
+	DefaultMaxAppHeader = 64 << 10
+	// DefaultMaxWindows is the default cap on the number of windows: 2^26
+	// windows of xdelta3's smallest window size (16 KiB) make 1 TiB.
+	DefaultMaxWindows = 1 << 26
+)
+
+func defaultDecoderOptions() decoderOptions {
+	return decoderOptions{
+		maxWindow:    MaxWindowSize,
+		maxOutput:    -1,
+		maxAppHeader: DefaultMaxAppHeader,
+		maxWindows:   DefaultMaxWindows,
+		verify:       true,
+	}
+}
+
+// WithMaxWindowSize caps the target length of each window (default 16 MiB,
+// xdelta3 3.0's hard maximum; xdelta3 3.1+ may write up to 64 MiB). The
+// decoder holds one target window in memory, so this bounds its memory.
+// Source segments are not buffered and are bounded only by the source size,
+// checked per COPY.
+func WithMaxWindowSize(n int64) DecoderOption {
+	return func(o *decoderOptions) error {
+		if n <= 0 || n > math.MaxInt32 {
+			return fmt.Errorf("%w: max window size %d (want 1..%d)", ErrInvalidOption, n, math.MaxInt32)
+		}
+		o.maxWindow = n
+		return nil
+	}
+}
+
+// WithMaxOutput caps the total decoded size; -1 (the default) means no cap.
+func WithMaxOutput(n int64) DecoderOption {
+	return func(o *decoderOptions) error {
+		if n < -1 {
+			return fmt.Errorf("%w: max output %d (want -1 or >= 0)", ErrInvalidOption, n)
+		}
+		o.maxOutput = n
+		return nil
+	}
+}
+
+// WithMaxAppHeader caps the application header length (default 64 KiB).
+func WithMaxAppHeader(n int) DecoderOption {
+	return func(o *decoderOptions) error {
+		if n < 0 || n > 1<<30 {
+			return fmt.Errorf("%w: max app header %d (want 0..2^30)", ErrInvalidOption, n)
+		}
+		o.maxAppHeader = n
+		return nil
+	}
+}
+
+// WithMaxWindows caps the number of windows (default DefaultMaxWindows).
+func WithMaxWindows(n int64) DecoderOption {
+	return func(o *decoderOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max windows %d (want >= 1)", ErrInvalidOption, n)
+		}
+		o.maxWindows = n
+		return nil
+	}
+}
+
+// WithVerifyChecksum turns verification of the per-window Adler-32 on
+// (the default) or off, like xdelta3 -d -n.
+func WithVerifyChecksum(verify bool) DecoderOption {
+	return func(o *decoderOptions) error {
+		o.verify = verify
+		return nil
+	}
+}
+
+// A Decoder reconstructs a target from a VCDIFF patch and the source it was
+// made against. It reads the patch sequentially and holds one target window
+// plus that window's sections in memory. Each window's Adler-32, when
+// present, is verified before any byte of the window is returned, so a wrong
+// source yields ErrChecksum rather than wrong output. Errors are sticky.
+type Decoder struct {
+	opts    decoderOptions
+	pr      patchReader
+	hdr     Header
+	src     sourceCache
+	hasSrc  bool
+	srcSize int64
+
+	win  int64  // windows decoded so far
+	out  int64  // target bytes decoded so far
+	tgt  []byte // the current window's target bytes
+	rd   int    // bytes of tgt already returned by Read
+	sect []byte // the current window's stored sections
+	dec  [3][]byte
+	lz   [3]lzmaStream
+	ac   addrCache
+	err  error // sticky error; io.EOF after the last window
+}
+
+// NewDecoder returns a decoder reading patch and copying from source, which
+// holds sourceSize bytes (source may be nil when sourceSize is 0). It reads
+// and validates the file header before returning.
+func NewDecoder(patch io.Reader, source io.ReaderAt, sourceSize int64, opts ...DecoderOption) (*Decoder, error) {
+	o := defaultDecoderOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	d := &Decoder{opts: o}
+	if err := d.Reset(patch, source, sourceSize); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Reset discards the decoder's state and starts decoding a new patch with
+// the same options, reusing its buffers. Like NewDecoder it reads the file
+// header and returns its error, which also becomes the sticky error.
+func (d *Decoder) Reset(patch io.Reader, source io.ReaderAt, sourceSize int64) error {
+	d.win, d.out, d.rd, d.err = 0, 0, 0, nil
+	d.tgt = d.tgt[:0]
+	for i := range d.lz {
+		d.lz[i].reset()
+	}
+	if sourceSize < 0 || (source == nil && sourceSize != 0) {
+		d.err = fmt.Errorf("%w: source size %d with source %v", ErrInvalidOption, sourceSize, source != nil)
+		return d.err
+	}
+	d.hasSrc = source != nil
+	d.srcSize = sourceSize
+	d.src.reset(source, sourceSize)
+	d.pr.reset(patch)
+	h, err := d.pr.readFileHeader(d.opts.maxAppHeader)
+	d.hdr = h
+	if err != nil {
+		d.err = err
+		return err
+	}
+	return nil
+}
+
+// Header returns the patch's file header. AppHeader is a copy.
+func (d *Decoder) Header() Header {
+	h := d.hdr
+	if h.AppHeader != nil {
+		h.AppHeader = bytes.Clone(h.AppHeader)
+	}
+	return h
+}
+
+// Read reads decoded target bytes. It returns io.EOF after the last window
+// has been decoded and verified.
+func (d *Decoder) Read(p []byte) (int, error) {
+	for d.rd == len(d.tgt) {
+		if d.err != nil {
+			return 0, d.err
+		}
+		d.err = d.nextWindow()
+	}
+	n := copy(p, d.tgt[d.rd:])
+	d.rd += n
+	return n, nil
+}
+
+// WriteTo writes the rest of the decoded target to w.
+func (d *Decoder) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if d.rd < len(d.tgt) {
+			n, err := w.Write(d.tgt[d.rd:])
+			d.rd += n
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+			if d.rd < len(d.tgt) {
+				return total, io.ErrShortWrite
+			}
+		}
+		if d.err != nil {
+			if d.err == io.EOF {
+				return total, nil
+			}
+			return total, d.err
+		}
+		d.err = d.nextWindow()
+	}
+}
+
+// Decode applies patch to source and appends the target to dst.
+func Decode(dst, patch, source []byte, opts ...DecoderOption) ([]byte, error) {
+	d, err := NewDecoder(bytes.NewReader(patch), byteSource(source), int64(len(source)), opts...)
+	if err != nil {
+		return dst, err
+	}
+	w := sliceWriter{dst}
+	_, err = d.WriteTo(&w)
+	return w.b, err
+}
+
+type sliceWriter struct{ b []byte }
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// nextWindow decodes the next window into d.tgt. It returns io.EOF at the
+// clean end of the patch.
+func (d *Decoder) nextWindow() error {
+	d.tgt, d.rd = d.tgt[:0], 0
+	winStart := d.pr.off
+	w, err := d.pr.readWindowHeader(int(d.win), &d.hdr, windowLimits{maxWindow: d.opts.maxWindow})
+	if err != nil {
+		return err
+	}
+	if d.win >= d.opts.maxWindows {
+		return fmt.Errorf("%w: more than %d windows", ErrLimit, d.opts.maxWindows)
+	}
+	if d.opts.maxOutput >= 0 && w.tgtLen > uint64(d.opts.maxOutput-d.out) {
+		return fmt.Errorf("%w: output exceeds the cap of %d bytes in window %d", ErrLimit, d.opts.maxOutput, d.win)
+	}
+	total := int(w.dataLen + w.instLen + w.addrLen)
+	if d.sect, err = d.pr.readFull(d.sect, total); err != nil {
+		return fmt.Errorf("vcdiff: window %d sections: %w", d.win, err)
+	}
+	sections := [3][]byte{
+		d.sect[:w.dataLen],
+		d.sect[w.dataLen : w.dataLen+w.instLen],
+		d.sect[w.dataLen+w.instLen:],
+	}
+	for i := range sections {
+		if w.delta&(1<<i) == 0 {
+			continue
+		}
+		off := winStart + w.headerSize
+		for j := 0; j < i; j++ {
+			off += int64(len(sections[j]))
+		}
+		out, err := d.secondary(i, sections[i], w.tgtLen)
+		if err != nil {
+			return d.wrapSectionErr(err, off, i)
+		}
+		sections[i] = out
+	}
+	d.tgt = grow(d.tgt, int(w.tgtLen))
+	if err := d.execute(&w, sections[0], sections[1], sections[2]); err != nil {
+		var ce *CorruptInputError
+		if errors.As(err, &ce) {
+			ce.Offset = winStart
+		}
+		d.tgt = d.tgt[:0]
+		return err
+	}
+	if w.hasSum && d.opts.verify {
+		sum := adler32.Checksum(d.tgt)
+		if d.hdr.Version == versionSDCH {
+			sum = adlerSeed0(sum, len(d.tgt))
+		}
+		if sum != w.sum {
+			d.tgt = d.tgt[:0]
+			return fmt.Errorf("%w: window %d (target bytes %d..%d): patch says %08x, decoded %08x",
+				ErrChecksum, d.win, d.out, d.out+int64(w.tgtLen), w.sum, sum)
+		}
+	}
+	d.win++
+	d.out += int64(w.tgtLen)
+	return nil
+}
+
+var sectionNames = [3]string{"data", "instruction", "address"}
+
+func (d *Decoder) wrapSectionErr(err error, off int64, i int) error {
+	if errors.Is(err, ErrLimit) || errors.Is(err, ErrUnsupported) {
+		return fmt.Errorf("vcdiff: window %d %s section: %w", d.win, sectionNames[i], err)
+	}
+	return &CorruptInputError{Offset: off, Window: int(d.win), Reason: sectionNames[i] + " section: " + err.Error()}
+}
+
+// secondary decodes a secondary-compressed section: varint(decoded size)
+// followed by the compressor's bytes.
+func (d *Decoder) secondary(i int, b []byte, tgtLen uint64) ([]byte, error) {
+	n, k, err := parseVarint(b)
+	if err != nil || k > maxVarintLen {
+		return nil, errors.New("bad decoded-size prefix")
+	}
+	if n == 0 {
+		return nil, errors.New("decoded size 0")
+	}
+	if lim := sectionLimit(tgtLen); n > lim {
+		return nil, fmt.Errorf("%w: decoded size %d (max %d for this window)", ErrLimit, n, lim)
+	}
+	payload := b[k:]
+	switch d.hdr.Secondary {
+	case SecondaryLZMA:
+		out, err := d.lz[i].decode(payload, int(n), d.dec[i])
+		if cap(out) > cap(d.dec[i]) {
+			d.dec[i] = out[:0]
+		}
+		return out, err
+	case SecondaryDJW:
+		out, err := djwDecode(payload, int(n))
+		if err != nil {
+			return nil, err
+		}
+		if len(out) != int(n) {
+			return nil, fmt.Errorf("DJW produced %d bytes, want %d", len(out), n)
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("%w: secondary compressor ID %d", ErrUnsupported, d.hdr.Secondary)
+	}
+}
+
+// adlerSeed0 converts a standard Adler-32 (seed 1) of n bytes into the
+// seed-0 variant open-vcdiff writes.
+func adlerSeed0(sum uint32, n int) uint32 {
+	const mod = 65521
+	a := (uint64(sum&0xffff) + mod - 1) % mod
+	b := (uint64(sum>>16) + mod - uint64(n%mod)) % mod
+	return uint32(b<<16 | a)
+}
+
+// cursor reads one section during instruction execution.
+type cursor struct {
+	b []byte
+	i int
+}
+
+func (c *cursor) varint() (uint64, bool) {
+	var v uint64
+	for k := 0; k < maxVarintLen && c.i < len(c.b); k++ {
+		x := c.b[c.i]
+		c.i++
+		if v > (1<<64-1)>>7 {
+			return 0, false
+		}
+		v = v<<7 | uint64(x&0x7f)
+		if x&0x80 == 0 {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// execute runs the window's instructions into d.tgt[:w.tgtLen].
+func (d *Decoder) execute(w *windowHeader, data, inst, addr []byte) error {
+	bad := func(format string, args ...any) error {
+		return &CorruptInputError{Window: int(d.win), Reason: fmt.Sprintf(format, args...)}
+	}
+	dc, ic, acur := &cursor{b: data}, &cursor{b: inst}, &cursor{b: addr}
+	interleaved := d.hdr.Version == versionSDCH && w.dataLen == 0 && w.addrLen == 0
+	if interleaved {
+		dc, acur = ic, ic
+	}
+	tgt := d.tgt
+	tgtLen := uint64(len(tgt))
+	segLen := w.segLen
+	var here uint64 // output position within the target window
+	d.ac.reset()
+	table := &defaultCodeTable
+	for ic.i < len(ic.b) {
+		op := ic.b[ic.i]
+		ic.i++
+		e := &table[op]
+		for half := 0; half < 2; half++ {
+			typ, size, mode := e.typ1, e.size1, e.mode1
+			if half == 1 {
+				typ, size, mode = e.typ2, e.size2, e.mode2
+			}
+			if typ == instNoop {
+				continue
+			}
+			s := uint64(size)
+			if size == 0 {
+				var ok bool
+				if s, ok = ic.varint(); !ok {
+					return bad("bad or truncated instruction size (opcode %d)", op)
+				}
+			}
+			if s > tgtLen-here {
+				return bad("instruction of size %d overruns the %d-byte target window at %d", s, tgtLen, here)
+			}
+			switch typ {
+			case instAdd:
+				if s > uint64(len(dc.b)-dc.i) {
+					return bad("ADD of %d bytes runs past the data section", s)
+				}
+				copy(tgt[here:here+s], dc.b[dc.i:])
+				dc.i += int(s)
+			case instRun:
+				if dc.i >= len(dc.b) {
+					return bad("RUN runs past the data section")
+				}
+				c := dc.b[dc.i]
+				dc.i++
+				fill(tgt[here:here+s], c)
+			case instCopy:
+				a, err := d.copyAddr(mode, segLen+here, acur)
+				if err != nil {
+					return bad("%v", err)
+				}
+				if a < segLen {
+					if s > segLen-a {
+						return bad("COPY of %d bytes at source segment offset %d runs past the %d-byte segment", s, a, segLen)
+					}
+					if err := d.copySource(tgt[here:here+s], w.segPos+a); err != nil {
+						return err
+					}
+				} else {
+					t := a - segLen // < here, checked by copyAddr
+					if t+s <= here {
+						copy(tgt[here:here+s], tgt[t:t+s])
+					} else {
+						// Overlapping copy: repeat the period here-t. Each
+						// pass doubles the replicated span.
+						dst, rem := here, s
+						for rem > 0 {
+							n := uint64(copy(tgt[dst:dst+rem], tgt[t:dst]))
+							dst += n
+							rem -= n
+						}
+					}
+				}
+			default:
+				return bad("opcode %d has an invalid instruction type", op)
+			}
+			here += s
+		}
+	}
+	if here != tgtLen {
+		return bad("instructions produce %d bytes, the window declares %d", here, tgtLen)
+	}
+	if !interleaved {
+		if dc.i != len(dc.b) {
+			return bad("%d unused bytes in the data section", len(dc.b)-dc.i)
+		}
+		if acur.i != len(acur.b) {
+			return bad("%d unused bytes in the address section", len(acur.b)-acur.i)
+		}
+	}
+	return nil
+}
+
+func fill(b []byte, c byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = c
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
+	}
+}
+
+// copyAddr decodes a COPY address in the given mode. here is the current
+// position in the combined source-segment + target address space.
+func (d *Decoder) copyAddr(mode uint8, here uint64, c *cursor) (uint64, error) {
+	var a uint64
+	switch {
+	case mode == modeSelf:
+		v, ok := c.varint()
+		if !ok {
+			return 0, errors.New("bad or truncated COPY address")
+		}
+		a = v
+	case mode == modeHere:
+		v, ok := c.varint()
+		if !ok {
+			return 0, errors.New("bad or truncated COPY address")
+		}
+		if v > here {
+			return 0, fmt.Errorf("HERE address %d before the start of the window (here %d)", v, here)
+		}
+		a = here - v
+	case mode < modeSame0:
+		v, ok := c.varint()
+		if !ok {
+			return 0, errors.New("bad or truncated COPY address")
+		}
+		a = d.ac.near[mode-modeNear0] + v
+		if a < v {
+			return 0, errors.New("NEAR address overflows")
+		}
+	case mode < numModes:
+		if c.i >= len(c.b) {
+			return 0, errors.New("truncated SAME address")
+		}
+		a = d.ac.same[int(mode-modeSame0)*256+int(c.b[c.i])]
+		c.i++
+	default:
+		return 0, fmt.Errorf("address mode %d is invalid", mode)
+	}
+	if a >= here {
+		return 0, fmt.Errorf("COPY address %d is not before the current position %d", a, here)
+	}
+	d.ac.update(a)
+	return a, nil
+}
+
+// copySource fills dst from the source at absolute offset off.
+func (d *Decoder) copySource(dst []byte, off uint64) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	if !d.hasSrc {
+		return fmt.Errorf("%w (window %d copies from source offset %d)", ErrSourceRequired, d.win, off)
+	}
+	if off > uint64(d.srcSize) || uint64(len(dst)) > uint64(d.srcSize)-off {
+		return fmt.Errorf("%w: window %d copies %d bytes at offset %d, the source has %d",
+			ErrSourceTooShort, d.win, len(dst), off, d.srcSize)
+	}
+	return d.src.readAt(dst, int64(off))
+}
