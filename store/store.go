@@ -37,6 +37,14 @@ var (
 	ErrInvalidRange = errors.New("store: range not satisfiable")
 	// ErrNotSupported: the backend does not offer this operation.
 	ErrNotSupported = errors.New("store: operation not supported")
+	// ErrInvalidMetadata: a metadata key is empty, not an HTTP token
+	// (ASCII letters, digits and !#$%&'*+-.^_`|~), or two keys differ only
+	// in case; or a value is not valid UTF-8 or contains a control
+	// character.
+	ErrInvalidMetadata = errors.New("store: invalid metadata")
+	// ErrObjectChanged: an object was replaced while a ReaderAt was
+	// reading it (its ETag changed).
+	ErrObjectChanged = errors.New("store: object changed while reading")
 )
 
 // SizeUnknown is passed as PutOptions.Size when the length of the body is

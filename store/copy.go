@@ -1,0 +1,31 @@
+package store
+
+import "context"
+
+// CopyViaGetPut implements Store.Copy for backends without a server-side
+// copy: it streams the source through Get into Put on dst. The copy is
+// atomic like any Put. If the source changes while it is being read, the
+// result is one consistent version as far as the backend's Get guarantees
+// it (an open file, a single S3 GET).
+func CopyViaGetPut(ctx context.Context, s Store, srcBucket, srcKey, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error) {
+	if err := ValidateBucket(dstBucket); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := ValidateKey(dstKey); err != nil {
+		return ObjectInfo{}, err
+	}
+	md, err := NormalizeMetadata(opts.Metadata)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	rc, info, err := s.Get(ctx, srcBucket, srcKey, 0, -1)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	defer rc.Close()
+	po := PutOptions{Size: info.Size, Metadata: md, ContentType: opts.ContentType}
+	if !opts.ReplaceMetadata {
+		po.Metadata, po.ContentType = info.Metadata, info.ContentType
+	}
+	return s.Put(ctx, dstBucket, dstKey, rc, po)
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Key limits enforced by ValidateKey.
+const (
+	// MaxKeyLen is the longest key in bytes (the S3 limit).
+	MaxKeyLen = 1024
+	// MaxSegmentLen is the longest "/"-separated segment of a key in
+	// bytes: the usual file-name limit of local file systems, so that
+	// every backend accepts the same keys.
+	MaxSegmentLen = 255
+)
+
+// ValidateKey reports whether key is acceptable to every Store. The rules
+// are the same for all backends, so that a key that works on S3 also works
+// on a local directory and vice versa:
+//
+//   - 1..MaxKeyLen bytes of valid UTF-8, no NUL byte;
+//   - split at "/", no segment is empty (no leading or trailing "/", no
+//     "a//b"), "." or "..", or longer than MaxSegmentLen bytes.
+//
+// The error wraps ErrInvalidKey.
+func ValidateKey(key string) error {
+	if err := validateKey(key); err != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidKey, truncate(key), err)
+	}
+	return nil
+}
+
+func validateKey(key string) string {
+	switch {
+	case key == "":
+		return "empty"
+	case len(key) > MaxKeyLen:
+		return fmt.Sprintf("longer than %d bytes", MaxKeyLen)
+	case !utf8.ValidString(key):
+		return "not valid UTF-8"
+	case strings.IndexByte(key, 0) >= 0:
+		return "contains a NUL byte"
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		switch {
+		case seg == "":
+			return "empty path segment"
+		case seg == "." || seg == "..":
+			return "\".\" or \"..\" path segment"
+		case len(seg) > MaxSegmentLen:
+			return fmt.Sprintf("path segment longer than %d bytes", MaxSegmentLen)
+		}
+	}
+	return ""
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// ValidateBucket reports whether name is a valid bucket name. The rules are
+// S3's (3..63 characters of lower-case letters, digits, '.' and '-',
+// starting and ending with a letter or digit, no "..", not an IPv4
+// address), applied by every backend. The error wraps ErrInvalidBucket.
+func ValidateBucket(name string) error {
+	if err := validateBucket(name); err != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidBucket, truncate(name), err)
+	}
+	return nil
+}
+
+func validateBucket(name string) string {
+	if len(name) < 3 || len(name) > 63 {
+		return "must be 3 to 63 characters long"
+	}
+	digitsAndDots := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			digitsAndDots = false
+		case c >= '0' && c <= '9':
+		case c == '.' || c == '-':
+			if i == 0 || i == len(name)-1 {
+				return "must start and end with a letter or digit"
+			}
+			if c == '-' {
+				digitsAndDots = false
+			}
+		default:
+			return "only lower-case letters, digits, '.' and '-' are allowed"
+		}
+	}
+	if strings.Contains(name, "..") {
+		return "must not contain \"..\""
+	}
+	if digitsAndDots && strings.Count(name, ".") == 3 {
+		return "must not look like an IP address"
+	}
+	return ""
+}
+
+// isToken reports whether s is a non-empty HTTP token (RFC 9110), the set
+// of characters S3 accepts in a user-metadata header name.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeMetadata validates user metadata and returns a copy with
+// lower-cased keys (nil for empty metadata). Keys must be HTTP tokens and
+// must stay distinct once lower-cased; values must be valid UTF-8 without
+// control characters (tab excepted) and without leading or trailing
+// spaces or tabs (S3 would strip them). Every Store calls it on Put and
+// Copy. The error wraps ErrInvalidMetadata.
+func NormalizeMetadata(md map[string]string) (map[string]string, error) {
+	if len(md) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(md))
+	for k, v := range md {
+		if !isToken(k) {
+			return nil, fmt.Errorf("%w: key %q is not an HTTP token", ErrInvalidMetadata, truncate(k))
+		}
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup {
+			return nil, fmt.Errorf("%w: keys differing only in case (%q)", ErrInvalidMetadata, lk)
+		}
+		if !utf8.ValidString(v) {
+			return nil, fmt.Errorf("%w: value of %q is not valid UTF-8", ErrInvalidMetadata, lk)
+		}
+		for _, r := range v {
+			if (r < 0x20 && r != '\t') || r == 0x7f {
+				return nil, fmt.Errorf("%w: value of %q contains a control character", ErrInvalidMetadata, lk)
+			}
+		}
+		if strings.TrimLeft(v, " \t") != v || strings.TrimRight(v, " \t") != v {
+			return nil, fmt.Errorf("%w: value of %q has leading or trailing white space", ErrInvalidMetadata, lk)
+		}
+		out[lk] = v
+	}
+	return out, nil
+}
+
+// CheckRange validates a Get range against an object of the given size and
+// returns the number of bytes to read. It implements the contract: length
+// < 0 means to the end, a range past the end is cut, offset == size gives
+// 0 bytes, and offset < 0 or offset > size is ErrInvalidRange.
+func CheckRange(offset, length, size int64) (int64, error) {
+	if offset < 0 || offset > size {
+		return 0, fmt.Errorf("%w: offset %d, object size %d", ErrInvalidRange, offset, size)
+	}
+	n := size - offset
+	if length >= 0 && length < n {
+		n = length
+	}
+	return n, nil
+}
