@@ -1,0 +1,440 @@
+package vcdiff
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+)
+
+// maxAppHeader bounds the application header the encoder writes.
+const maxAppHeader = 64 << 10
+
+// maxEncodeSource bounds the source size accepted by the encoder, which
+// holds the whole source in memory.
+const maxEncodeSource = 1 << 40
+
+// EncoderOption configures an Encoder. Options are validated when the
+// encoder is created.
+type EncoderOption func(*encoderOptions) error
+
+type encoderOptions struct {
+	level       int
+	windowSize  int
+	checksum    bool
+	appHeader   []byte
+	concurrency int
+}
+
+func defaultEncoderOptions() encoderOptions {
+	return encoderOptions{
+		level:       DefaultLevel,
+		windowSize:  DefaultWindowSize,
+		checksum:    true,
+		concurrency: runtime.GOMAXPROCS(0),
+	}
+}
+
+// WithLevel sets the compression level, from MinLevel (0, fastest) to
+// BestLevel (9, smallest patches). The default is DefaultLevel (6).
+//
+// The level sets the source sampling step, which fixes the index memory
+// (4 bytes per sampled source position): step 16 at levels 0-1 (0.25 x the
+// source size), 12 at 2, 8 at 3-6 (0.5 x), 4 at 7-8 (1 x), 2 at 9 (2 x).
+func WithLevel(l int) EncoderOption {
+	return func(o *encoderOptions) error {
+		if l < MinLevel || l > BestLevel {
+			return fmt.Errorf("%w: level %d (want %d..%d)", ErrInvalidOption, l, MinLevel, BestLevel)
+		}
+		o.level = l
+		return nil
+	}
+}
+
+// WithWindowSize sets the target window size: the target is cut into
+// windows of n bytes (the last may be shorter), each encoded independently.
+// The default is DefaultWindowSize (8 MiB); the maximum is MaxWindowSize
+// (16 MiB), the largest window stock xdelta3 3.0.x decodes.
+func WithWindowSize(n int) EncoderOption {
+	return func(o *encoderOptions) error {
+		if n < 1 || n > MaxWindowSize {
+			return fmt.Errorf("%w: window size %d (want 1..%d)", ErrInvalidOption, n, MaxWindowSize)
+		}
+		o.windowSize = n
+		return nil
+	}
+}
+
+// WithChecksum sets whether each window carries the Adler-32 of its target
+// bytes (the xdelta3 extension; on by default).
+func WithChecksum(on bool) EncoderOption {
+	return func(o *encoderOptions) error {
+		o.checksum = on
+		return nil
+	}
+}
+
+// WithAppHeader sets the xdelta3 application header written in the file
+// header (none by default; empty means none). Stock xdelta3 -d takes file
+// names from it when none are given, so prefer leaving it out.
+func WithAppHeader(h []byte) EncoderOption {
+	return func(o *encoderOptions) error {
+		if len(h) > maxAppHeader {
+			return fmt.Errorf("%w: application header of %d bytes (max %d)", ErrInvalidOption, len(h), maxAppHeader)
+		}
+		o.appHeader = append([]byte(nil), h...)
+		return nil
+	}
+}
+
+// WithConcurrency sets how many target windows are encoded in parallel
+// (default runtime.GOMAXPROCS(0); 0 means the default). The output is the
+// same for every value. Each worker holds one window plus its matcher
+// tables (about 2 x the window size plus up to 16 MiB at the best level).
+func WithConcurrency(n int) EncoderOption {
+	return func(o *encoderOptions) error {
+		if n < 0 {
+			return fmt.Errorf("%w: concurrency %d", ErrInvalidOption, n)
+		}
+		if n == 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		o.concurrency = n
+		return nil
+	}
+}
+
+// An Encoder writes a VCDIFF patch that turns the source into the target
+// bytes written to it. The patch is decodable by stock xdelta3 -d (3.0.x):
+// version 0, default code table, VCD_SOURCE windows of at most 16 MiB,
+// optional Adler-32 per window, no secondary compression.
+//
+// The whole source is read into memory once (sourceSize bytes) and indexed
+// (see WithLevel for the index size), so COPYs may come from anywhere in the
+// source, however far the content moved. The target is cut into windows of
+// the window size; each window is matched against the source and against
+// its own earlier bytes, its instructions are chosen with the whole window
+// known, then it is written. Windows are independent, so several are
+// encoded in parallel (WithConcurrency) and written in order; the patch
+// bytes do not depend on the concurrency or on how the target is split
+// across Write calls.
+//
+// Peak memory is about: source size + index + (concurrency+1) x window
+// size + concurrency x (window size + matcher tables).
+type Encoder struct {
+	opts   encoderOptions
+	params *levelParams
+	dst    io.Writer
+
+	srcBuf []byte // owned copy of the source (streaming API)
+	src    []byte
+	idx    sourceIndex
+
+	buf         []byte // window being filled
+	nwin        int64  // windows submitted
+	wroteHeader bool
+	err         error
+	closed      bool
+
+	jobs  []*encJob // windows in flight, in target order
+	idle  []*windowEncoder
+	spare [][]byte // free window buffers
+}
+
+type encJob struct {
+	w     *windowEncoder
+	tgt   []byte
+	owned bool // tgt came from the encoder's buffer pool
+	out   []byte
+	done  chan struct{}
+}
+
+// NewEncoder returns an Encoder writing a patch to dst. source may be nil
+// (or sourceSize 0) for plain compression of the target. sourceSize bytes
+// are read from source at offset 0 before NewEncoder returns.
+func NewEncoder(dst io.Writer, source io.ReaderAt, sourceSize int64, opts ...EncoderOption) (*Encoder, error) {
+	e, err := newEncoder(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Reset(dst, source, sourceSize); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func newEncoder(opts []EncoderOption) (*Encoder, error) {
+	o := defaultEncoderOptions()
+	for _, f := range opts {
+		if f == nil {
+			continue
+		}
+		if err := f(&o); err != nil {
+			return nil, err
+		}
+	}
+	return &Encoder{opts: o, params: &levelTable[o.level]}, nil
+}
+
+// Reset discards the encoder's state (including unwritten output) and
+// starts a new patch to dst against a new source, keeping the options and
+// reusing buffers.
+func (e *Encoder) Reset(dst io.Writer, source io.ReaderAt, sourceSize int64) error {
+	e.drain(false)
+	e.dst = dst
+	e.buf = e.buf[:0]
+	e.nwin = 0
+	e.wroteHeader = false
+	e.err = nil
+	e.closed = false
+	if sourceSize < 0 {
+		return fmt.Errorf("%w: negative source size %d", ErrInvalidOption, sourceSize)
+	}
+	if source == nil {
+		sourceSize = 0
+	}
+	if sourceSize > maxEncodeSource {
+		return fmt.Errorf("%w: source of %d bytes (the encoder holds the source in memory; max %d)",
+			ErrLimit, sourceSize, int64(maxEncodeSource))
+	}
+	if int64(cap(e.srcBuf)) >= sourceSize {
+		e.srcBuf = e.srcBuf[:sourceSize]
+	} else {
+		e.srcBuf = make([]byte, sourceSize)
+	}
+	if sourceSize > 0 {
+		n, err := source.ReadAt(e.srcBuf, 0)
+		if n < len(e.srcBuf) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = fmt.Errorf("%w: read %d of %d bytes", ErrSourceTooShort, n, sourceSize)
+			}
+			e.err = fmt.Errorf("vcdiff: reading source: %w", err)
+			return e.err
+		}
+	}
+	return e.setSource(e.srcBuf)
+}
+
+func (e *Encoder) setSource(src []byte) error {
+	e.src = src
+	if err := e.idx.build(src, e.params.srcStep, e.params.srcWays); err != nil {
+		e.err = err
+		return err
+	}
+	return nil
+}
+
+// Write adds target bytes. Full windows are encoded (possibly in the
+// background) and written to dst in order.
+func (e *Encoder) Write(p []byte) (int, error) {
+	if e.closed {
+		return 0, ErrClosed
+	}
+	if e.err != nil {
+		return 0, e.err
+	}
+	ws := e.opts.windowSize
+	n := 0
+	for len(p) > 0 {
+		e.ensureBuf(1)
+		k := min(ws-len(e.buf), len(p))
+		e.grow(k)
+		e.buf = append(e.buf, p[:k]...)
+		p = p[k:]
+		n += k
+		if len(e.buf) == ws {
+			e.flushBuf()
+			if e.err != nil {
+				return n, e.err
+			}
+		}
+	}
+	return n, nil
+}
+
+// ReadFrom reads the target from r until EOF (io.ReaderFrom).
+func (e *Encoder) ReadFrom(r io.Reader) (int64, error) {
+	if e.closed {
+		return 0, ErrClosed
+	}
+	if e.err != nil {
+		return 0, e.err
+	}
+	ws := e.opts.windowSize
+	var total int64
+	for {
+		e.ensureBuf(1)
+		e.grow(min(ws-len(e.buf), 256<<10))
+		k, err := r.Read(e.buf[len(e.buf):min(cap(e.buf), ws)])
+		e.buf = e.buf[:len(e.buf)+k]
+		total += int64(k)
+		if len(e.buf) == ws {
+			e.flushBuf()
+			if e.err != nil {
+				return total, e.err
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// ensureBuf makes sure a window buffer is being filled.
+func (e *Encoder) ensureBuf(int) {
+	if e.buf == nil && len(e.spare) > 0 {
+		e.buf = e.spare[len(e.spare)-1][:0]
+		e.spare = e.spare[:len(e.spare)-1]
+	}
+}
+
+// grow makes room for k more bytes in the window buffer, growing it
+// geometrically up to the window size.
+func (e *Encoder) grow(k int) {
+	if cap(e.buf)-len(e.buf) >= k {
+		return
+	}
+	c := max(2*cap(e.buf), len(e.buf)+k, 64<<10)
+	c = min(c, e.opts.windowSize)
+	nb := make([]byte, len(e.buf), c)
+	copy(nb, e.buf)
+	e.buf = nb
+}
+
+func (e *Encoder) flushBuf() {
+	b := e.buf
+	e.buf = nil
+	e.submit(b, true)
+}
+
+// Close encodes the remaining target bytes, writes the last window(s) and
+// waits for every worker. It does not close dst. A patch always has at
+// least one window, even for an empty target.
+func (e *Encoder) Close() error {
+	if e.closed {
+		return e.err
+	}
+	if e.err == nil && (len(e.buf) > 0 || e.nwin == 0) {
+		b := e.buf
+		e.buf = nil
+		e.submit(b, true)
+	}
+	e.drain(true)
+	e.closed = true
+	return e.err
+}
+
+// submit encodes window tgt, in the background when concurrency allows.
+func (e *Encoder) submit(tgt []byte, owned bool) {
+	e.nwin++
+	j := &encJob{w: e.worker(), tgt: tgt, owned: owned}
+	if e.opts.concurrency <= 1 {
+		j.out = j.w.encode(j.w.out[:0], e.params, e.src, &e.idx, tgt, e.opts.checksum)
+		e.finish(j, true)
+		return
+	}
+	for len(e.jobs) >= e.opts.concurrency {
+		e.finishOldest(true)
+	}
+	j.done = make(chan struct{})
+	p, src, idx, ck := e.params, e.src, &e.idx, e.opts.checksum
+	go func() {
+		j.out = j.w.encode(j.w.out[:0], p, src, idx, tgt, ck)
+		close(j.done)
+	}()
+	e.jobs = append(e.jobs, j)
+}
+
+func (e *Encoder) worker() *windowEncoder {
+	if k := len(e.idle); k > 0 {
+		w := e.idle[k-1]
+		e.idle = e.idle[:k-1]
+		return w
+	}
+	return new(windowEncoder)
+}
+
+func (e *Encoder) finishOldest(write bool) {
+	j := e.jobs[0]
+	copy(e.jobs, e.jobs[1:])
+	e.jobs[len(e.jobs)-1] = nil
+	e.jobs = e.jobs[:len(e.jobs)-1]
+	<-j.done
+	e.finish(j, write)
+}
+
+// finish writes a finished window (unless an error already happened) and
+// recycles its worker and buffer.
+func (e *Encoder) finish(j *encJob, write bool) {
+	if write && e.err == nil {
+		e.writeOut(j.out)
+	}
+	j.w.out = j.out[:0]
+	e.idle = append(e.idle, j.w)
+	if j.owned && j.tgt != nil {
+		e.spare = append(e.spare, j.tgt[:0])
+	}
+}
+
+// drain waits for all windows in flight, writing them if write is set.
+func (e *Encoder) drain(write bool) {
+	for len(e.jobs) > 0 {
+		e.finishOldest(write)
+	}
+}
+
+func (e *Encoder) writeOut(win []byte) {
+	if !e.wroteHeader {
+		e.wroteHeader = true
+		h := make([]byte, 0, 16+len(e.opts.appHeader))
+		h = append(h, magic0, magic1, magic2, versionRFC)
+		if len(e.opts.appHeader) > 0 {
+			h = append(h, hdrAppHeader)
+			h = appendVarint(h, uint64(len(e.opts.appHeader)))
+			h = append(h, e.opts.appHeader...)
+		} else {
+			h = append(h, 0)
+		}
+		if _, err := e.dst.Write(h); err != nil {
+			e.err = err
+			return
+		}
+	}
+	if _, err := e.dst.Write(win); err != nil {
+		e.err = err
+	}
+}
+
+// patchAppender appends to a byte slice.
+type patchAppender struct{ b []byte }
+
+func (w *patchAppender) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// Encode appends to dst a patch that turns source into target and returns
+// the extended slice. source may be empty (plain compression). Neither
+// source nor target is copied or modified.
+func Encode(dst, source, target []byte, opts ...EncoderOption) ([]byte, error) {
+	e, err := newEncoder(opts)
+	if err != nil {
+		return dst, err
+	}
+	w := &patchAppender{b: dst}
+	e.dst = w
+	if err := e.setSource(source); err != nil {
+		return dst, err
+	}
+	ws := e.opts.windowSize
+	for off := 0; off < len(target); off += ws {
+		e.submit(target[off:min(off+ws, len(target))], false)
+	}
+	if err := e.Close(); err != nil {
+		return dst, err
+	}
+	return w.b, nil
+}

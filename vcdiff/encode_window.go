@@ -1,0 +1,211 @@
+package vcdiff
+
+import "hash/adler32"
+
+// windowEncoder turns one target window into one VCDIFF window. Its buffers
+// are reused from window to window; one exists per concurrent worker.
+type windowEncoder struct {
+	m                matcher
+	data, inst, addr []byte
+	cache            addrCache
+	out              []byte
+}
+
+// addInstLen is the instruction-section size of a lone ADD of size a.
+func addInstLen(a int) int {
+	if a <= 17 {
+		return 1
+	}
+	return 1 + varintLen(uint64(a))
+}
+
+// copyInstLen is the instruction-section size of a lone COPY of size s.
+func copyInstLen(s int) int {
+	if s >= 4 && s <= 18 {
+		return 1
+	}
+	return 1 + varintLen(uint64(s))
+}
+
+func appendAdd(inst []byte, a int) []byte {
+	op, explicit := opAdd(uint64(a))
+	inst = append(inst, op)
+	if explicit {
+		inst = appendVarint(inst, uint64(a))
+	}
+	return inst
+}
+
+// encode appends the encoded window for tgt to out.
+func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sourceIndex, tgt []byte, checksum bool) []byte {
+	m := &w.m
+	m.reset(p, src, idx, tgt)
+	m.parse()
+	ops := m.ops
+
+	// The window's source segment: [min, max) of the source bytes copied.
+	var segPos, segEnd int64 = -1, -1
+	for k := range ops {
+		if o := &ops[k]; o.kind == kindSrc {
+			if segPos < 0 || o.addr < segPos {
+				segPos = o.addr
+			}
+			segEnd = max(segEnd, o.addr+int64(o.size))
+		}
+	}
+	hasSrc := segPos >= 0
+	var segLen uint64
+	if hasSrc {
+		segLen = uint64(segEnd - segPos)
+	}
+
+	data, inst, addrs := w.data[:0], w.inst[:0], w.addr[:0]
+	c := &w.cache
+	c.reset()
+	pos := 0  // window offset encoded so far
+	pend := 0 // pending ADD: tgt[pos-pend:pos]
+	n := len(tgt)
+	for k := 0; k < len(ops); k++ {
+		o := &ops[k]
+		start := int(o.pos)
+		if start > pos {
+			data = append(data, tgt[pos:start]...)
+			pend = start - pos
+			pos = start
+		}
+		size := int(o.size)
+		if o.kind == kindRun {
+			if pend > 0 {
+				inst = appendAdd(inst, pend)
+				pend = 0
+			}
+			inst = append(inst, 0)
+			inst = appendVarint(inst, uint64(size))
+			data = append(data, byte(o.addr))
+			pos += size
+			continue
+		}
+
+		// COPY: its address in the segment-then-window address space.
+		var a uint64
+		if o.kind == kindSrc {
+			a = uint64(o.addr - segPos)
+		} else {
+			a = segLen + uint64(o.addr)
+		}
+		here := segLen + uint64(start)
+
+		// Pick the mode minimising address bytes plus instruction bytes
+		// (an ADD of 1..4 merges with a short COPY in some modes only).
+		bestMode, bestTotal, bestVal := -1, 1<<30, uint64(0)
+		for md := 0; md < numModes; md++ {
+			var ab int
+			var val uint64
+			switch {
+			case md == modeSelf:
+				val = a
+				ab = varintLen(val)
+			case md == modeHere:
+				val = here - a
+				ab = varintLen(val)
+			case md < modeSame0:
+				nv := c.near[md-modeNear0]
+				if a < nv {
+					continue
+				}
+				val = a - nv
+				ab = varintLen(val)
+			default:
+				if int(a%sameEntries)/256 != md-modeSame0 || c.same[a%sameEntries] != a {
+					continue
+				}
+				val = a % 256
+				ab = 1
+			}
+			ib := copyInstLen(size)
+			if pend > 0 {
+				if _, ok := opAddCopy(uint64(pend), uint64(size), md); ok {
+					ib = 1
+				} else {
+					ib += addInstLen(pend)
+				}
+			}
+			if t := ab + ib; t < bestTotal {
+				bestMode, bestTotal, bestVal = md, t, val
+			}
+		}
+		md := bestMode
+		if dop, ok := opAddCopy(uint64(pend), uint64(size), md); pend > 0 && ok {
+			inst = append(inst, dop)
+		} else {
+			if pend > 0 {
+				inst = appendAdd(inst, pend)
+			}
+			// COPY 4 followed by exactly one literal byte: one opcode.
+			next := n
+			if k+1 < len(ops) {
+				next = int(ops[k+1].pos)
+			}
+			if dop, ok := opCopyAdd(uint64(size), md, 1); ok && next-(start+size) == 1 {
+				inst = append(inst, dop)
+				data = append(data, tgt[start+size])
+				pos++
+			} else {
+				cop, explicit := opCopy(uint64(size), md)
+				inst = append(inst, cop)
+				if explicit {
+					inst = appendVarint(inst, uint64(size))
+				}
+			}
+		}
+		pend = 0
+		if md >= modeSame0 {
+			addrs = append(addrs, byte(bestVal))
+		} else {
+			addrs = appendVarint(addrs, bestVal)
+		}
+		c.update(a)
+		pos += size
+	}
+	if pos < n {
+		data = append(data, tgt[pos:]...)
+		pend += n - pos
+	}
+	if pend > 0 {
+		inst = appendAdd(inst, pend)
+	}
+	w.data, w.inst, w.addr = data, inst, addrs
+
+	// Window header (minimal varints: xdelta3 recomputes enclen from them).
+	ind := byte(0)
+	if hasSrc {
+		ind |= winSource
+	}
+	if checksum {
+		ind |= winAdler
+	}
+	out = append(out, ind)
+	if hasSrc {
+		out = appendVarint(out, segLen)
+		out = appendVarint(out, uint64(segPos))
+	}
+	enc := varintLen(uint64(n)) + 1 + varintLen(uint64(len(data))) + varintLen(uint64(len(inst))) +
+		varintLen(uint64(len(addrs))) + len(data) + len(inst) + len(addrs)
+	if checksum {
+		enc += 4
+	}
+	out = appendVarint(out, uint64(enc))
+	out = appendVarint(out, uint64(n))
+	out = append(out, 0) // delta indicator: no secondary compression
+	out = appendVarint(out, uint64(len(data)))
+	out = appendVarint(out, uint64(len(inst)))
+	out = appendVarint(out, uint64(len(addrs)))
+	if checksum {
+		s := adler32.Checksum(tgt)
+		out = append(out, byte(s>>24), byte(s>>16), byte(s>>8), byte(s))
+	}
+	out = append(out, data...)
+	out = append(out, inst...)
+	out = append(out, addrs...)
+	return out
+}

@@ -1,0 +1,92 @@
+package vcdiff
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// srcHashLen is the number of bytes hashed per sampled source position: a
+// source match is found only if it covers an indexed position and its 8
+// following bytes, so every match of srcHashLen+step-1 bytes or more is found
+// (when its sample survives in the table; see below), shorter ones by chance.
+const srcHashLen = 8
+
+// sourceIndex is a sampled hash index of the whole source, built once per
+// source and shared read-only by all window workers.
+//
+// Every step-th source position p (p%step == 0) is hashed over the
+// srcHashLen bytes at p and stored in a bucket of `ways` slots; a newer
+// position evicts the oldest of its bucket. A slot holds p/step+1 as a
+// uint32 (0 = empty), so the table costs exactly 4 bytes per slot. The
+// number of buckets is the number of samples divided by ways (no
+// power-of-two rounding: the bucket is picked with a multiply-high), so the
+// index takes 4 bytes per sampled position, i.e. 4*len(source)/step bytes:
+// 0.5 x the source at the default level (step 8), 2 x at level 9 (step 2).
+//
+// Unlike xdelta3's source window there is no horizon: content anywhere in
+// the source can be matched from anywhere in the target.
+type sourceIndex struct {
+	src      []byte
+	step     int
+	ways     int
+	nbuckets uint64
+	table    []uint32
+}
+
+// hashSrc mixes 8 source bytes; the bucket is taken from the high bits.
+func hashSrc(v uint64) uint64 { return v * 0x9E3779B97F4A7C15 }
+
+// bucket returns the first slot of the bucket for the 8-byte value v.
+func (x *sourceIndex) bucket(v uint64) int {
+	hi, _ := bits.Mul64(hashSrc(v), x.nbuckets)
+	return int(hi) * x.ways
+}
+
+// build (re)indexes src, reusing the table's memory when it is big enough.
+func (x *sourceIndex) build(src []byte, step, ways int) error {
+	x.src = src
+	x.step = step
+	x.ways = ways
+	samples := 0
+	if len(src) >= srcHashLen {
+		samples = (len(src)-srcHashLen)/step + 1
+	}
+	if uint64(samples) >= 1<<32-1 {
+		return fmt.Errorf("%w: source of %d bytes is too large to index at this level", ErrLimit, len(src))
+	}
+	nb := (samples + ways - 1) / ways
+	if nb == 0 {
+		x.nbuckets = 0
+		x.table = x.table[:0]
+		return nil
+	}
+	x.nbuckets = uint64(nb)
+	n := nb * ways
+	if cap(x.table) >= n {
+		x.table = x.table[:n]
+		clear(x.table)
+	} else {
+		x.table = make([]uint32, n)
+	}
+	t := x.table
+	last := len(src) - srcHashLen
+	if ways == 1 {
+		for p, k := 0, uint32(1); p <= last; p, k = p+step, k+1 {
+			v := binary.LittleEndian.Uint64(src[p:])
+			t[x.bucket(v)] = k
+		}
+		return nil
+	}
+	for p, k := 0, uint32(1); p <= last; p, k = p+step, k+1 {
+		v := binary.LittleEndian.Uint64(src[p:])
+		b := x.bucket(v)
+		s := t[b : b+ways : b+ways]
+		copy(s[1:], s[:ways-1])
+		s[0] = k
+	}
+	return nil
+}
+
+// memBytes is the index's memory footprint.
+func (x *sourceIndex) memBytes() int { return 4 * cap(x.table) }

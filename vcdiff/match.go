@@ -1,0 +1,377 @@
+package vcdiff
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// levelParams tunes the matcher for one compression level.
+type levelParams struct {
+	srcStep   int  // source sampling step (see sourceIndex)
+	srcWays   int  // slots per source-index bucket
+	tgtChain  int  // in-window hash-chain candidates per position (0: no target matching)
+	tgtBits   int  // log2 of the largest in-window head table
+	prevBits  int  // log2 of the in-window chain ring (chains reach this far back)
+	lazy      int  // how many following positions lazy matching tries
+	nice      int  // a match worth this much stops the search and lazy matching
+	skipShift uint // in unmatched stretches, advance 1+run>>skipShift bytes (0: every byte)
+	insStep   int  // inside emitted matches, index every insStep-th position for in-window matching
+}
+
+// Compression levels. DefaultLevel is fast; BestLevel spends more CPU and
+// memory for smaller patches.
+const (
+	MinLevel     = 0
+	DefaultLevel = 6
+	BestLevel    = 9
+)
+
+var levelTable = [BestLevel + 1]levelParams{
+	0: {srcStep: 16, srcWays: 1, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4},
+	1: {srcStep: 16, srcWays: 1, tgtChain: 1, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, insStep: 16},
+	2: {srcStep: 12, srcWays: 1, tgtChain: 2, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, insStep: 16},
+	3: {srcStep: 8, srcWays: 1, tgtChain: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, insStep: 16},
+	4: {srcStep: 8, srcWays: 1, tgtChain: 6, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, insStep: 8},
+	5: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, insStep: 8},
+	6: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtBits: 20, prevBits: 17, lazy: 1, nice: 64, skipShift: 7, insStep: 8},
+	7: {srcStep: 4, srcWays: 2, tgtChain: 16, tgtBits: 20, prevBits: 17, lazy: 2, nice: 128, skipShift: 0, insStep: 4},
+	8: {srcStep: 4, srcWays: 4, tgtChain: 32, tgtBits: 21, prevBits: 18, lazy: 2, nice: 256, skipShift: 0, insStep: 2},
+	9: {srcStep: 2, srcWays: 4, tgtChain: 64, tgtBits: 22, prevBits: 18, lazy: 2, nice: 512, skipShift: 0, insStep: 1},
+}
+
+// Match kinds.
+const (
+	kindSrc = iota // COPY from the source
+	kindTgt        // COPY from earlier in the target window
+	kindRun        // RUN
+)
+
+// minValue is the least a COPY or RUN must save over ADDing its bytes
+// (value = bytes covered - estimated instruction and address bytes): one
+// byte more than break-even, for the ADD it splits in two.
+const minValue = 2
+
+// op is one COPY or RUN chosen for a window; the bytes between ops are ADDs.
+type op struct {
+	pos  uint32 // window offset of the first byte produced
+	size uint32
+	addr int64 // kindSrc: source offset; kindTgt: window offset; kindRun: the byte
+	kind uint8
+}
+
+// match is a candidate instruction at some window position.
+type match struct {
+	start, end int
+	addr       int64
+	kind       uint8
+	value      int
+}
+
+// matcher finds the COPY/RUN instructions of one target window. It is
+// owned by one worker; the source and its index are shared read-only.
+type matcher struct {
+	p   *levelParams
+	src []byte
+	idx *sourceIndex
+	tgt []byte
+
+	head     []int32 // in-window hash -> position+1
+	prev     []int32 // chain ring: position -> previous position+1 with the same hash
+	tgtShift uint
+	prevMask int
+	nextIns  int // first position not yet inserted into head/prev
+
+	ops      []op
+	litStart int
+	reps     [2]int64 // recent source displacements (source offset - window offset)
+
+	// Address-cost estimation while parsing. The window's source segment is
+	// not known until the parse ends, so source addresses are estimated as
+	// their absolute offset and target addresses as len(src)+offset; the
+	// final encoding computes exact modes (encode_window.go).
+	cache     addrCache
+	estSegLen uint64
+	minSrc    int64 // source range used so far
+	maxSrc    int64
+	limitSpan bool // the source is big enough that segment length + window length may exceed 32 bits
+	maxSpan   int64
+}
+
+func load32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
+func load64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+
+// matchLen returns the length of the common prefix of a and b.
+func matchLen(a, b []byte) int {
+	n := min(len(a), len(b))
+	a, b = a[:n], b[:n]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := load64(a, i) ^ load64(b, i); x != 0 {
+			return i + bits.TrailingZeros64(x)>>3
+		}
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// reset prepares the matcher for window tgt.
+func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte) {
+	m.p, m.src, m.idx, m.tgt = p, src, idx, tgt
+	if idx != nil && idx.nbuckets == 0 {
+		m.idx = nil
+	}
+	m.ops = m.ops[:0]
+	m.litStart = 0
+	m.nextIns = 0
+	m.reps = [2]int64{0, 0}
+	m.cache.reset()
+	m.estSegLen = uint64(len(src))
+	m.minSrc, m.maxSrc = -1, -1
+	// xdelta3 3.0.x holds segment length + window length in 32 bits.
+	m.maxSpan = int64(1<<32-1) - int64(len(tgt))
+	m.limitSpan = int64(len(src)) > m.maxSpan
+	if p.tgtChain > 0 {
+		b := p.tgtBits
+		for b > 8 && 1<<(b-1) >= len(tgt) {
+			b--
+		}
+		if cap(m.head) >= 1<<b {
+			m.head = m.head[:1<<b]
+			clear(m.head)
+		} else {
+			m.head = make([]int32, 1<<b)
+		}
+		m.tgtShift = uint(32 - b)
+		if p.tgtChain > 1 {
+			pb := p.prevBits
+			for pb > 8 && 1<<(pb-1) >= len(tgt) {
+				pb--
+			}
+			if cap(m.prev) >= 1<<pb {
+				m.prev = m.prev[:1<<pb]
+			} else {
+				m.prev = make([]int32, 1<<pb)
+			}
+			m.prevMask = 1<<pb - 1
+		}
+	}
+}
+
+// addrCost estimates the bytes of the cheapest address encoding of addr
+// at here under the current cache.
+func addrCost(c *addrCache, addr, here uint64) int {
+	if c.same[addr%sameEntries] == addr {
+		return 1
+	}
+	best := varintLen(addr)
+	if here >= addr {
+		best = min(best, varintLen(here-addr))
+	}
+	for _, n := range c.near {
+		if addr >= n {
+			best = min(best, varintLen(addr-n))
+		}
+	}
+	return best
+}
+
+// value estimates what a COPY of l bytes from virtual address va, placed at
+// window offset pos, saves over ADDing the bytes.
+func (m *matcher) value(l int, va uint64, pos int) int {
+	c := 1 + addrCost(&m.cache, va, m.estSegLen+uint64(pos))
+	if l > 18 {
+		c += varintLen(uint64(l))
+	}
+	return l - c
+}
+
+func better(c match, best *match) bool {
+	return c.value > best.value || (c.value == best.value && c.end > best.end)
+}
+
+// trySrc extends the verified source candidate p for window offset i both
+// ways and keeps it in best if it is better.
+func (m *matcher) trySrc(best *match, i, p int) {
+	src, tgt := m.src, m.tgt
+	f := matchLen(src[p:], tgt[i:])
+	k := 0
+	for lim := min(i-m.litStart, p); k < lim && tgt[i-k-1] == src[p-k-1]; k++ {
+	}
+	s, ps := i-k, p-k
+	l := f + k
+	if m.limitSpan && m.minSrc >= 0 {
+		lo, hi := min(m.minSrc, int64(ps)), max(m.maxSrc, int64(ps+l))
+		if hi-lo > m.maxSpan {
+			return
+		}
+	}
+	c := match{start: s, end: i + f, addr: int64(ps), kind: kindSrc}
+	c.value = m.value(l, uint64(ps), s)
+	if better(c, best) {
+		*best = c
+	}
+}
+
+// findBest returns the most valuable COPY or RUN covering window offset i
+// (possibly starting earlier, down to the pending literals' start).
+func (m *matcher) findBest(i int) match {
+	tgt := m.tgt
+	n := len(tgt)
+	var best match
+	if i+4 > n {
+		return best
+	}
+	v32 := load32(tgt, i)
+
+	// RUN.
+	if b := tgt[i]; v32 == uint32(b)*0x01010101 {
+		e := i + 4
+		for e < n && tgt[e] == b {
+			e++
+		}
+		s := i
+		for s > m.litStart && tgt[s-1] == b {
+			s--
+		}
+		l := e - s
+		c := match{start: s, end: e, addr: int64(b), kind: kindRun, value: l - 2 - varintLen(uint64(l))}
+		if better(c, &best) {
+			best = c
+		}
+	}
+
+	// Source: recent displacements first (cheap NEAR addresses), then the index.
+	if src := m.src; len(src) > 0 {
+		for _, d := range m.reps {
+			p := int64(i) + d
+			if p < 0 || p+4 > int64(len(src)) || load32(src, int(p)) != v32 {
+				continue
+			}
+			m.trySrc(&best, i, int(p))
+		}
+		if x := m.idx; x != nil && i+srcHashLen <= n && best.value < m.p.nice {
+			v := load64(tgt, i)
+			b := x.bucket(v)
+			step := x.step
+			for _, e := range x.table[b : b+x.ways] {
+				if e == 0 {
+					break
+				}
+				p := int(e-1) * step
+				if load64(src, p) != v {
+					continue
+				}
+				m.trySrc(&best, i, p)
+			}
+		}
+	}
+
+	// Earlier in the window, through the hash chains.
+	if m.p.tgtChain > 0 {
+		h := (v32 * 2654435761) >> m.tgtShift
+		head := m.head[h]
+		if i >= m.nextIns {
+			if m.prev != nil {
+				m.prev[i&m.prevMask] = head
+			}
+			m.head[h] = int32(i + 1)
+			m.nextIns = i + 1
+		}
+		cand := int(head) - 1
+		ring := m.prevMask + 1
+		for depth := m.p.tgtChain; cand >= 0 && best.value < m.p.nice; {
+			if load32(tgt, cand) == v32 {
+				f := 4 + matchLen(tgt[cand+4:], tgt[i+4:])
+				k := 0
+				for lim := min(i-m.litStart, cand); k < lim && tgt[i-k-1] == tgt[cand-k-1]; k++ {
+				}
+				s := i - k
+				c := match{start: s, end: i + f, addr: int64(cand - k), kind: kindTgt}
+				c.value = m.value(f+k, m.estSegLen+uint64(cand-k), s)
+				if better(c, &best) {
+					best = c
+				}
+			}
+			depth--
+			if depth == 0 || m.prev == nil || cand <= i-ring {
+				break
+			}
+			next := int(m.prev[cand&m.prevMask]) - 1
+			if next >= cand {
+				break
+			}
+			cand = next
+		}
+	}
+	return best
+}
+
+// insert adds window positions [from, to) to the in-window hash chains,
+// every step-th position.
+func (m *matcher) insert(from, to, step int) {
+	tgt := m.tgt
+	to = min(to, len(tgt)-3)
+	for i := max(from, m.nextIns); i < to; i += step {
+		h := (load32(tgt, i) * 2654435761) >> m.tgtShift
+		if m.prev != nil {
+			m.prev[i&m.prevMask] = m.head[h]
+		}
+		m.head[h] = int32(i + 1)
+	}
+	m.nextIns = max(m.nextIns, to)
+}
+
+// emit records c as the next instruction.
+func (m *matcher) emit(c match) {
+	m.ops = append(m.ops, op{pos: uint32(c.start), size: uint32(c.end - c.start), addr: c.addr, kind: c.kind})
+	switch c.kind {
+	case kindSrc:
+		m.cache.update(uint64(c.addr))
+		if d := c.addr - int64(c.start); d != m.reps[0] {
+			m.reps[1], m.reps[0] = m.reps[0], d
+		}
+		if m.minSrc < 0 || c.addr < m.minSrc {
+			m.minSrc = c.addr
+		}
+		if e := c.addr + int64(c.end-c.start); e > m.maxSrc {
+			m.maxSrc = e
+		}
+	case kindTgt:
+		m.cache.update(m.estSegLen + uint64(c.addr))
+	}
+	if m.p.tgtChain > 0 && m.p.insStep > 0 {
+		m.insert(c.start, c.end, m.p.insStep)
+	}
+	m.litStart = c.end
+}
+
+// parse chooses the window's instructions: at every position the most
+// valuable candidate (RUN, source or in-window COPY), with lazy matching,
+// then the whole window's instruction list is known before encoding.
+func (m *matcher) parse() {
+	n := len(m.tgt)
+	p := m.p
+	i := 0
+	for i+4 <= n {
+		c := m.findBest(i)
+		if c.value < minValue {
+			i++
+			if p.skipShift > 0 {
+				i += (i - m.litStart) >> p.skipShift
+			}
+			continue
+		}
+		for l := 0; l < p.lazy && c.value < p.nice && i+1 < c.end; l++ {
+			c2 := m.findBest(i + 1)
+			if !better(c2, &c) {
+				break
+			}
+			i++
+			c = c2
+		}
+		m.emit(c)
+		i = c.end
+	}
+}
