@@ -150,6 +150,7 @@ func writeCase(t *testing.T, dir string, c interopCase) {
 func TestInteropDecode(t *testing.T) {
 	tool := testtool.Tool(t, "xdelta3")
 	total, multi := 0, 0
+	var stockBytes, ourBytes [10]int
 	for _, c := range interopCases() {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -188,6 +189,8 @@ func TestInteropDecode(t *testing.T) {
 							t.Fatalf("%s window %d section %d: decoded bytes differ", sec, wi, k)
 						}
 						total++
+						stockBytes[level] += len(body)
+						ourBytes[level] += len(Encode(nil, want, level))
 						if body[0]&7 != 0 {
 							multi++
 						}
@@ -197,7 +200,90 @@ func TestInteropDecode(t *testing.T) {
 		})
 	}
 	t.Logf("decoded %d DJW sections from stock xdelta3 (%d with several code tables)", total, multi)
+	for level := range stockBytes {
+		t.Logf("djw%d: stock xdelta3 %d bytes, Encode on the same sections %d bytes", level, stockBytes[level], ourBytes[level])
+	}
 	if !t.Failed() && (total < 100 || multi < 10) {
 		t.Fatalf("too few DJW sections exercised: %d (%d multi-table)", total, multi)
+	}
+}
+
+// TestInteropEncode re-encodes every non-empty section of a -S none patch
+// with Encode, splices the results in (delta bits set, secondary ID 1) and
+// checks that stock xdelta3 -d reproduces the target byte for byte.
+func TestInteropEncode(t *testing.T) {
+	tool := testtool.Tool(t, "xdelta3")
+	sections, multi := 0, 0
+	for _, c := range interopCases() {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeCase(t, dir, c)
+			plain, err := parseTestPatch(xdelta3Encode(t, tool, dir, c, "none"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			variants := []struct {
+				name string
+				enc  func(src []byte) []byte
+			}{
+				{"level0", func(b []byte) []byte { return Encode(nil, b, 0) }},
+				{"level7", func(b []byte) []byte { return Encode(nil, b, 7) }},
+				{"level9", func(b []byte) []byte { return Encode(nil, b, 9) }},
+				// Forced multi-table plans, whatever they cost.
+				{"8x5", func(b []byte) []byte { return encodePlans(nil, b, []plan{{8, 5}}) }},
+				{"3x160", func(b []byte) []byte { return encodePlans(nil, b, []plan{{3, 160}}) }},
+			}
+			for _, v := range variants {
+				level := v.name
+				p := *plain
+				p.hdrInd |= 1
+				p.secID = 1
+				p.windows = append([]testWindow(nil), plain.windows...)
+				for wi := range p.windows {
+					w := &p.windows[wi]
+					for k := 0; k < 3; k++ {
+						raw := w.sect[k]
+						if len(raw) == 0 {
+							continue
+						}
+						enc := v.enc(raw)
+						got, err := Decode(enc, len(raw))
+						if err != nil || !bytes.Equal(got, raw) {
+							t.Fatalf("%s window %d section %d: own round trip failed: %v", level, wi, k, err)
+						}
+						if enc[0]&7 != 0 {
+							multi++
+						}
+						w.sect[k] = append(appendVarintTest(nil, uint64(len(raw))), enc...)
+						w.delta |= 1 << k
+						sections++
+					}
+				}
+				patch := filepath.Join(dir, "spliced-"+level)
+				if err := os.WriteFile(patch, p.bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				out := filepath.Join(dir, "out-"+level)
+				args := []string{"-d", "-f"}
+				if c.src != nil {
+					args = append(args, "-s", filepath.Join(dir, "src"))
+				}
+				args = append(args, patch, out)
+				if msg, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
+					t.Fatalf("%s: xdelta3 %v: %v\n%s", level, args, err, msg)
+				}
+				got, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, c.tgt) {
+					t.Fatalf("%s: xdelta3 -d output differs from the target", level)
+				}
+			}
+		})
+	}
+	t.Logf("stock xdelta3 decoded %d sections encoded by Encode (%d with several tables)", sections, multi)
+	if !t.Failed() && (sections < 100 || multi < 10) {
+		t.Fatalf("too few sections exercised: %d (%d multi-table)", sections, multi)
 	}
 }
