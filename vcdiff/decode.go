@@ -214,7 +214,11 @@ func (d *Decoder) WriteTo(w io.Writer) (int64, error) {
 
 // Decode applies patch to source and appends the target to dst.
 func Decode(dst, patch, source []byte, opts ...DecoderOption) ([]byte, error) {
-	d, err := NewDecoder(bytes.NewReader(patch), byteSource(source), int64(len(source)), opts...)
+	var src io.ReaderAt
+	if source != nil {
+		src = byteSource(source)
+	}
+	d, err := NewDecoder(bytes.NewReader(patch), src, int64(len(source)), opts...)
 	if err != nil {
 		return dst, err
 	}

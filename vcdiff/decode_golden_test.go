@@ -197,6 +197,12 @@ func firstDiff(a, b []byte) int {
 // copies must fail with ErrChecksum (naming the window) when given a
 // modified source, never return wrong bytes.
 func TestGoldenWrongSource(t *testing.T) {
+	caught := 0
+	defer func() {
+		if caught < 20 {
+			t.Errorf("only %d patches detected the wrong source", caught)
+		}
+	}()
 	for _, c := range loadGolden(t) {
 		if !c.withSrc || strings.Contains(c.flags, "-n") || c.pair == "empty" {
 			continue
@@ -213,6 +219,7 @@ func TestGoldenWrongSource(t *testing.T) {
 			}
 			continue // the patch did not copy any modified byte
 		}
+		caught++
 		if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "window 0") {
 			t.Errorf("%s: err = %v, want ErrChecksum naming window 0", c.patch, err)
 		}
