@@ -1,10 +1,9 @@
 package vcdiff
 
-import "fmt"
+import "github.com/deltaglider-go/deltaglider/vcdiff/internal/djw"
 
 // djwDecode decodes one DJW (ID 1) secondary section of decodedSize bytes.
-// The DJW codec lives in vcdiff/internal/djw (written separately); until it
-// lands, DJW sections are reported as unsupported.
+// DJW sections are independent: no state carries between windows.
 func djwDecode(src []byte, decodedSize int) ([]byte, error) {
-	return nil, fmt.Errorf("%w: DJW secondary compression", ErrUnsupported)
+	return djw.Decode(src, decodedSize)
 }
