@@ -21,9 +21,13 @@ var (
 	ErrNotExist = errors.New("store: object does not exist")
 	// ErrExist: a conditional create found the key already present.
 	ErrExist = errors.New("store: object already exists")
-	// ErrInvalidKey: the key is empty, too long, not valid UTF-8, contains a
-	// NUL byte, or (for backends that map keys to paths) has an empty, "." or
-	// ".." segment, a leading "/", or would escape the store's root.
+	// ErrInvalidKey: the key breaks the rules of ValidateKey (empty, too
+	// long, not valid UTF-8, a NUL byte, an empty, "." or ".." segment, a
+	// leading or trailing "/", a segment over 255 bytes). Every backend
+	// applies the same rules, even S3 which would accept some of these.
+	// A backend may also reject a key that collides with its own layout
+	// (fsstore: a key whose first segment is ".dg"; a key that is a
+	// "/"-prefix of an existing key or vice versa) with this error.
 	ErrInvalidKey = errors.New("store: invalid key")
 	// ErrInvalidBucket: the bucket name is not acceptable to the backend.
 	ErrInvalidBucket = errors.New("store: invalid bucket name")
@@ -75,9 +79,10 @@ type PutOptions struct {
 	// yields a different number of bytes than a known Size is an error
 	// and nothing is stored.
 	Size int64
-	// Metadata is user metadata stored with the object. Keys must be
-	// non-empty ASCII without spaces; they are stored lower-cased. Values
-	// may be any valid UTF-8.
+	// Metadata is user metadata stored with the object. Keys must be HTTP
+	// tokens (see NormalizeMetadata); they are stored lower-cased. Values
+	// may be any valid UTF-8 without control characters or leading and
+	// trailing white space. The map is not retained.
 	Metadata map[string]string
 	// ContentType is stored with the object.
 	ContentType string
@@ -119,10 +124,11 @@ type Entry struct {
 // Store is a flat key/value object store with buckets.
 //
 // Contract (checked by store/storetest):
-//   - Keys are UTF-8 strings of 1..1024 bytes; keys and buckets are
-//     validated by every method and rejected with ErrInvalidKey /
-//     ErrInvalidBucket. A key that is a strict "/"-prefix of another key
-//     (both "a" and "a/b") need not be supported.
+//   - Keys are checked by ValidateKey, bucket names by ValidateBucket and
+//     metadata by NormalizeMetadata, in every method, and rejected with
+//     ErrInvalidKey / ErrInvalidBucket / ErrInvalidMetadata. A key that is
+//     a strict "/"-prefix of another key (both "a" and "a/b") need not be
+//     supported.
 //   - Put is atomic: readers see the old object or the whole new one,
 //     never a partial one. If the body reader fails or ctx is cancelled,
 //     Put returns an error and nothing new is visible under the key.
@@ -130,14 +136,24 @@ type Entry struct {
 //   - Get(offset, length) returns bytes [offset, offset+length) of the
 //     object; length < 0 means "to the end"; a range running past the end
 //     is cut at the end; offset > size is ErrInvalidRange (offset == size
-//     yields an empty body). The returned info describes the whole object.
+//     yields an empty body; a negative offset is ErrInvalidRange too;
+//     length 0 yields an empty body). The returned info describes the
+//     whole object (Size is the object's size, not the range's). The body
+//     is one version of the object even if it is replaced meanwhile.
 //   - Every method on a missing object returns an error wrapping
 //     ErrNotExist (ErrBucketNotExist when the bucket itself is missing);
-//     Delete of a missing key is not an error (idempotent).
+//     Delete of a missing key is not an error (idempotent); Delete in a
+//     missing bucket may return nil or ErrBucketNotExist.
 //   - List calls fn for each entry in ascending byte order of Key, without
 //     ever holding the whole listing in memory; fn returning an error
 //     stops the listing and List returns that error. Objects written
 //     before List starts and not deleted during it are listed exactly once.
+//     With a Delimiter, each common prefix is one entry, placed in key
+//     order. An entry (key or common prefix) is delivered only if it is
+//     strictly greater than StartAfter, so a listing resumed with
+//     StartAfter = the last entry delivered (even a common prefix) goes on
+//     exactly after it. ListFolder implements these rules. List does not
+//     fill in Metadata or ContentType.
 //   - All methods honour ctx cancellation and are safe for concurrent use.
 type Store interface {
 	// Put stores the body read from r under bucket/key.
