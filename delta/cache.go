@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -162,7 +163,7 @@ func (c *Cache) fill(id string, size int64, fetch func(w io.Writer) error) (*ref
 		err = bw.Flush()
 	}
 	if err == nil && cw.n != size {
-		err = fmt.Errorf("delta: reference changed while downloading (got %d bytes, expected %d)", cw.n, size)
+		err = fmt.Errorf("%w (got %d bytes, expected %d)", errRefChanged, cw.n, size)
 	}
 	if err != nil {
 		tmp.Close()
@@ -279,6 +280,10 @@ func (c *Cache) Clear() error {
 	}
 	return nil
 }
+
+// errRefChanged: the reference was replaced between its Stat and its
+// download (a concurrent purge and re-seed).
+var errRefChanged = errors.New("reference changed while downloading")
 
 type countWriter struct {
 	w io.Writer

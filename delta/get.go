@@ -1,0 +1,442 @@
+package delta
+
+import (
+	"bufio"
+	"compress/bzip2"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"strings"
+
+	"github.com/deltaglider-go/deltaglider/store"
+	"github.com/ulikunitz/xz"
+)
+
+// GetOptions controls Get.
+type GetOptions struct {
+	// Offset and Length select a byte range of the original (Length < 0:
+	// to the end). A delta is decoded from its start either way, and its
+	// checksum is verified before the range's reader reports io.EOF;
+	// ranges of direct objects are read from the store as they are.
+	Offset, Length int64
+	Progress       ProgressFunc
+}
+
+// resolved is what a logical key maps to in the store.
+type resolved struct {
+	info Info
+	oi   store.ObjectInfo // of the stored object
+	m    meta
+}
+
+// resolve finds how the logical key is stored. When both key and
+// key.delta exist (a crash between a put and its clean-up), the newer wins.
+func (c *Client) resolve(ctx context.Context, bucket, key string) (*resolved, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	doi, derr := c.s.Stat(ctx, bucket, key+DeltaSuffix)
+	if derr != nil && !errors.Is(derr, store.ErrNotExist) {
+		return nil, derr
+	}
+	poi, perr := c.s.Stat(ctx, bucket, key)
+	if perr != nil && !errors.Is(perr, store.ErrNotExist) {
+		return nil, perr
+	}
+	useDelta := derr == nil && (perr != nil || !poi.ModTime.After(doi.ModTime))
+	if derr != nil && perr != nil {
+		return nil, perr
+	}
+	r := &resolved{}
+	if useDelta {
+		r.oi = doi
+	} else {
+		r.oi = poi
+	}
+	m, user, err := parseMeta(r.oi.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.oi.Key, err)
+	}
+	r.m = m
+	i := &r.info
+	i.Bucket, i.Key, i.StoredKey = bucket, key, r.oi.Key
+	i.StoredSize, i.ModTime, i.ETag = r.oi.Size, r.oi.ModTime, r.oi.ETag
+	i.ContentType, i.Metadata, i.SHA256 = r.oi.ContentType, user, m.FileSHA256
+	i.Size = r.oi.Size
+	switch {
+	case useDelta:
+		if !m.managed() {
+			return nil, fmt.Errorf("%w: %s has no dg-file-sha256 (it was probably copied by a tool that drops "+
+				"user metadata), so its reference and checksum are unknown and it cannot be reconstructed",
+				ErrMissingMetadata, r.oi.Key)
+		}
+		if m.FileSize < 0 {
+			return nil, fmt.Errorf("%w: %s has no dg-file-size", ErrMissingMetadata, r.oi.Key)
+		}
+		i.StoredAs, i.Size = Delta, m.FileSize
+		i.RefKey, i.RefSHA256 = resolveRef(r.oi.Key, &m), m.RefSHA256
+		i.Codec = m.Codec
+		if i.Codec == "" {
+			i.Codec = CodecVCDIFF
+		}
+		if bad := path.Clean(i.RefKey); bad != i.RefKey || strings.HasPrefix(bad, "../") || bad == ".." {
+			return nil, fmt.Errorf("%w: %s names an unusable reference %q", ErrInvalidMetadata, r.oi.Key, i.RefKey)
+		}
+	case m.managed():
+		i.StoredAs = Direct
+		if m.FileSize >= 0 && m.FileSize != r.oi.Size {
+			return nil, fmt.Errorf("%w: %s is %d bytes but its metadata records %d", ErrIntegrity, key, r.oi.Size, m.FileSize)
+		}
+	default:
+		i.StoredAs, i.SHA256 = Plain, ""
+	}
+	return r, nil
+}
+
+// Stat describes a logical object without reading it.
+func (c *Client) Stat(ctx context.Context, bucket, key string) (Info, error) {
+	r, err := c.resolve(ctx, bucket, key)
+	if err != nil {
+		return Info{}, fmt.Errorf("delta: Stat %s: %w", key, err)
+	}
+	return r.info, nil
+}
+
+// Get opens a logical object for reading. For deltas and direct objects the
+// returned reader verifies the SHA-256 recorded at write time as the data
+// streams and returns an error wrapping ErrIntegrity instead of io.EOF on a
+// mismatch. Plain objects are served as they are. The caller must Close.
+func (c *Client) Get(ctx context.Context, bucket, key string, opts GetOptions) (io.ReadCloser, Info, error) {
+	r, err := c.resolve(ctx, bucket, key)
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("delta: Get %s: %w", key, err)
+	}
+	rc, err := c.open(ctx, r, opts, "get")
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("delta: Get %s: %w", key, err)
+	}
+	return rc, r.info, nil
+}
+
+func (c *Client) open(ctx context.Context, r *resolved, opts GetOptions, op string) (io.ReadCloser, error) {
+	i := &r.info
+	off, length := opts.Offset, opts.Length
+	if off < 0 {
+		return nil, fmt.Errorf("%w: negative offset", store.ErrInvalidRange)
+	}
+	if off > i.Size {
+		return nil, fmt.Errorf("%w: offset %d beyond size %d", store.ErrInvalidRange, off, i.Size)
+	}
+	if length < 0 || off+length > i.Size {
+		length = i.Size - off
+	}
+	var prog func(int64)
+	if opts.Progress != nil {
+		prog = func(n int64) { opts.Progress(Progress{Op: op, Key: i.Key, Done: n, Total: length}) }
+	}
+	whole := off == 0 && length == i.Size
+	if i.StoredAs == Plain || (i.StoredAs == Direct && !whole) {
+		body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, off, length)
+		if err != nil {
+			return nil, err
+		}
+		return readCloser{progressReader{body, prog, 0}.reader(), body.Close}, nil
+	}
+	if i.StoredAs == Direct {
+		body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+		if err != nil {
+			return nil, err
+		}
+		return newVerifier(ctx, body, []func() error{body.Close}, i, 0, length, prog), nil
+	}
+	out, closers, err := c.decodeStream(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return newVerifier(ctx, out, closers, i, off, length, prog), nil
+}
+
+// decodeStream opens the reconstructed content of a delta.
+func (c *Client) decodeStream(ctx context.Context, r *resolved) (io.Reader, []func() error, error) {
+	i := &r.info
+	cd, err := codecFor(r.m.Codec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", i.StoredKey, err)
+	}
+	roi, err := c.s.Stat(ctx, i.Bucket, i.RefKey)
+	if err != nil {
+		if errors.Is(err, store.ErrNotExist) {
+			return nil, nil, fmt.Errorf("reference %s of %s is missing: %w", i.RefKey, i.StoredKey, err)
+		}
+		return nil, nil, err
+	}
+	rm, _, _ := parseMeta(roi.Metadata)
+	if r.m.RefSHA256 != "" && rm.FileSHA256 != "" && rm.FileSHA256 != r.m.RefSHA256 {
+		return nil, nil, fmt.Errorf("%w: %s was made against a reference with SHA-256 %s, but %s records %s",
+			ErrWrongReference, i.StoredKey, r.m.RefSHA256, i.RefKey, rm.FileSHA256)
+	}
+	ref, err := c.openRef(ctx, i.Bucket, i.RefKey, roi)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.m.RefSHA256 != "" && ref.SHA256 != r.m.RefSHA256 {
+		ref.Close()
+		return nil, nil, fmt.Errorf("%w: %s was made against a reference with SHA-256 %s, but %s has SHA-256 %s",
+			ErrWrongReference, i.StoredKey, r.m.RefSHA256, i.RefKey, ref.SHA256)
+	}
+	body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+	if err != nil {
+		ref.Close()
+		return nil, nil, err
+	}
+	closers := []func() error{body.Close, ref.Close}
+	closeAll := func() {
+		for _, f := range closers {
+			f()
+		}
+	}
+	patch := bufio.NewReaderSize(ctxReader{ctx, body}, 256<<10)
+	out, apph, err := cd.decode(patch, ref.File, ref.Size, i.Size)
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("decoding %s: %w", i.StoredKey, err)
+	}
+	ext, err := parseAppHeader(apph)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	if ext.any() {
+		defer closeAll()
+		f, err := c.externalDecode(ctx, r, ext, body, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, []func() error{f.Close}, nil
+	}
+	return out, closers, nil
+}
+
+// externalDecode reconstructs a delta written by xdelta3 with external
+// compression: the delta is between the decompressed payloads, and the
+// target must be recompressed with the tool xdelta3 used. The result is
+// served only if it matches the recorded SHA-256, which holds only when the
+// original was made by that same tool with the same settings.
+func (c *Client) externalDecode(ctx context.Context, r *resolved, ext externalComp, _ io.Reader, ref *refFile) (*os.File, error) {
+	i := &r.info
+	why := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s was made by xdelta3 with external compression (app header target %q, source %q): %s",
+			ErrExternalCompression, i.StoredKey, ext.Target, ext.Source, fmt.Sprintf(format, a...))
+	}
+	// Source: decompress the reference into a temporary file.
+	srcR, srcSize := io.ReaderAt(ref.File), ref.Size
+	if ext.Source != "" {
+		dec, err := decompressor(ext.Source, io.NewSectionReader(ref.File, 0, ref.Size))
+		if err != nil {
+			return nil, why("decompressing the reference: %v", err)
+		}
+		tmp, err := os.CreateTemp(c.tempDir(), "deltaglider-ext-src-*")
+		if err != nil {
+			return nil, err
+		}
+		os.Remove(tmp.Name())
+		defer tmp.Close()
+		if srcSize, err = io.Copy(tmp, ctxReader{ctx, dec}); err != nil {
+			return nil, why("decompressing the reference: %v", err)
+		}
+		srcR = tmp
+	}
+	// Decode the payload again from the start against the right source.
+	body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	cd, _ := codecFor(r.m.Codec)
+	payload, _, err := cd.decode(bufio.NewReader(ctxReader{ctx, body}), srcR, srcSize, -1)
+	if err != nil {
+		return nil, why("%v", err)
+	}
+	out, err := os.CreateTemp(c.tempDir(), "deltaglider-ext-out-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(out.Name())
+	h := sha256.New()
+	w := io.MultiWriter(out, h)
+	if ext.Target == "" {
+		if _, err := io.Copy(w, payload); err != nil {
+			out.Close()
+			return nil, why("%v", err)
+		}
+	} else {
+		tool, args, _ := compTool(ext.Target)
+		p, lerr := exec.LookPath(tool)
+		if lerr != nil {
+			out.Close()
+			return nil, why("recompressing the result needs %s, which is not on PATH", tool)
+		}
+		cmd := exec.CommandContext(ctx, p, args...)
+		cmd.Stdin, cmd.Stdout = payload, w
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			out.Close()
+			return nil, why("%s %s: %v %s", tool, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != i.SHA256 {
+		out.Close()
+		return nil, why("the payload was reconstructed but recompressing it gives SHA-256 %s, not the recorded %s; "+
+			"the original was not made by a byte-reproducible compressor, so its exact bytes cannot be recovered from this delta",
+			got, i.SHA256)
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return out, nil
+}
+
+func decompressor(letter string, r io.Reader) (io.Reader, error) {
+	switch letter {
+	case "G":
+		return gzip.NewReader(r)
+	case "B":
+		return bzip2.NewReader(r), nil
+	case "X", "Y":
+		return xz.NewReader(r)
+	}
+	return nil, fmt.Errorf("no decompressor for %q", letter)
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }
+
+// verifier streams a range of reconstructed content while hashing all of
+// it; it reports io.EOF only after the whole content matched its SHA-256
+// and size.
+type verifier struct {
+	ctx       context.Context
+	r         io.Reader
+	closers   []func() error
+	info      *Info
+	h         hash.Hash
+	n         int64 // bytes of content consumed
+	skip      int64 // bytes still to skip before the range
+	remaining int64 // bytes of the range still to deliver
+	done      int64
+	prog      func(int64)
+	err       error
+}
+
+func newVerifier(ctx context.Context, r io.Reader, closers []func() error, i *Info, off, length int64, prog func(int64)) *verifier {
+	return &verifier{ctx: ctx, r: r, closers: closers, info: i, h: sha256.New(), skip: off, remaining: length, prog: prog}
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
+	if err := v.ctx.Err(); err != nil {
+		v.err = err
+		return 0, err
+	}
+	if v.skip > 0 {
+		n, err := io.CopyN(v.h, v.r, v.skip)
+		v.n += n
+		v.skip -= n
+		if err != nil {
+			v.err = v.fail(err)
+			return 0, v.err
+		}
+	}
+	if v.remaining == 0 {
+		v.err = v.finish()
+		return 0, v.err
+	}
+	if int64(len(p)) > v.remaining {
+		p = p[:v.remaining]
+	}
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	v.n += int64(n)
+	v.remaining -= int64(n)
+	v.done += int64(n)
+	if n > 0 && v.prog != nil {
+		v.prog(v.done)
+	}
+	if err == io.EOF {
+		if v.remaining > 0 {
+			v.err = fmt.Errorf("%w: %s ended after %d bytes, expected %d", ErrIntegrity, v.info.Key, v.n, v.info.Size)
+		} else {
+			v.err = v.check()
+		}
+		if v.err == io.EOF && n > 0 {
+			return n, nil
+		}
+		return n, v.err
+	}
+	if err != nil {
+		v.err = v.fail(err)
+		return n, v.err
+	}
+	if v.remaining == 0 {
+		// Verify the rest before the caller sees EOF.
+		v.err = v.finish()
+		if v.err != io.EOF {
+			return n, v.err
+		}
+	}
+	return n, nil
+}
+
+func (v *verifier) fail(err error) error {
+	if err == io.EOF {
+		return fmt.Errorf("%w: %s ended after %d bytes, expected %d", ErrIntegrity, v.info.Key, v.n, v.info.Size)
+	}
+	return fmt.Errorf("delta: reading %s: %w", v.info.Key, err)
+}
+
+// finish consumes the rest of the content and checks it.
+func (v *verifier) finish() error {
+	n, err := io.Copy(v.h, v.r)
+	v.n += n
+	if err != nil {
+		return v.fail(err)
+	}
+	return v.check()
+}
+
+func (v *verifier) check() error {
+	if v.n != v.info.Size {
+		return fmt.Errorf("%w: %s reconstructs to %d bytes, expected %d", ErrIntegrity, v.info.Key, v.n, v.info.Size)
+	}
+	if got := hex.EncodeToString(v.h.Sum(nil)); got != v.info.SHA256 {
+		return fmt.Errorf("%w: %s reconstructs to SHA-256 %s, expected %s", ErrIntegrity, v.info.Key, got, v.info.SHA256)
+	}
+	return io.EOF
+}
+
+func (v *verifier) Close() error {
+	var first error
+	for _, f := range v.closers {
+		if err := f(); err != nil && first == nil {
+			first = err
+		}
+	}
+	v.closers = nil
+	return first
+}

@@ -1,0 +1,138 @@
+package delta
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// Defaults.
+const (
+	// DefaultMaxRatio: a delta larger than this fraction of the original is
+	// discarded and the original stored directly (DG_MAX_RATIO overrides).
+	DefaultMaxRatio = 0.5
+	// DefaultMinDeltaSize: smaller objects are stored directly; a delta
+	// would save next to nothing, and a tiny first object would make a poor
+	// reference for its deltaspace.
+	DefaultMinDeltaSize = 4096
+	// DefaultLevel is the encoder's compression level (xdelta3's -9).
+	DefaultLevel = 9
+)
+
+// Option configures a Client.
+type Option func(*options) error
+
+type options struct {
+	maxRatio     float64
+	minDeltaSize int64
+	level        int
+	codec        string
+	cache        *Cache
+	noCache      bool
+	tempDir      string
+	tool         string
+	concurrency  int
+}
+
+func defaultOptions() (options, error) {
+	o := options{maxRatio: DefaultMaxRatio, minDeltaSize: DefaultMinDeltaSize, level: DefaultLevel,
+		codec: CodecVCDIFF, tool: "deltaglider-go/" + Version, concurrency: 4}
+	if v := os.Getenv("DG_MAX_RATIO"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(r > 0 && r <= 1) {
+			return o, fmt.Errorf("%w: DG_MAX_RATIO=%q (want a number in (0, 1])", ErrInvalidOption, v)
+		}
+		o.maxRatio = r
+	}
+	return o, nil
+}
+
+// Version is written in dg-tool as "deltaglider-go/<Version>".
+const Version = "0.1.0"
+
+// WithMaxRatio sets the ratio guard: when delta size / original size
+// exceeds r, the original is stored directly. r must be in (0, 1].
+func WithMaxRatio(r float64) Option {
+	return func(o *options) error {
+		if !(r > 0 && r <= 1) {
+			return fmt.Errorf("%w: max ratio %v (want (0, 1])", ErrInvalidOption, r)
+		}
+		o.maxRatio = r
+		return nil
+	}
+}
+
+// WithMinDeltaSize stores objects smaller than n bytes directly.
+func WithMinDeltaSize(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("%w: min delta size %d", ErrInvalidOption, n)
+		}
+		o.minDeltaSize = n
+		return nil
+	}
+}
+
+// WithLevel sets the delta encoder's level, 1 (fastest) to 9 (smallest).
+func WithLevel(level int) Option {
+	return func(o *options) error {
+		if level < 1 || level > 9 {
+			return fmt.Errorf("%w: level %d (want 1..9)", ErrInvalidOption, level)
+		}
+		o.level = level
+		return nil
+	}
+}
+
+// WithCodec selects the codec for new deltas: CodecVCDIFF (the default;
+// readable by every DeltaGlider) or another registered codec. Reading
+// always follows each object's dg-codec.
+func WithCodec(name string) Option {
+	return func(o *options) error {
+		if _, ok := codecs[name]; !ok {
+			return fmt.Errorf("%w: %q", ErrUnknownCodec, name)
+		}
+		o.codec = name
+		return nil
+	}
+}
+
+// WithCache uses c for references. Without this option the client opens
+// DefaultCacheDir() capped at DefaultCacheMaxBytes().
+func WithCache(c *Cache) Option {
+	return func(o *options) error {
+		o.cache = c
+		o.noCache = c == nil
+		return nil
+	}
+}
+
+// WithoutCache keeps no references between operations: each is downloaded
+// to a temporary file that is removed after use.
+func WithoutCache() Option {
+	return func(o *options) error {
+		o.cache, o.noCache = nil, true
+		return nil
+	}
+}
+
+// WithTempDir sets where targets and deltas are spooled (default
+// os.TempDir()).
+func WithTempDir(dir string) Option {
+	return func(o *options) error {
+		o.tempDir = dir
+		return nil
+	}
+}
+
+// WithConcurrency bounds parallel store requests in List, Stats and the
+// recursive operations (default 4).
+func WithConcurrency(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("%w: concurrency %d", ErrInvalidOption, n)
+		}
+		o.concurrency = n
+		return nil
+	}
+}
