@@ -1,6 +1,9 @@
 package djw
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // plan is one way to encode a section: the number of code tables and, with
 // several tables, the sector size (a multiple of 5, at most 160).
@@ -56,32 +59,25 @@ func suggestAddr(n int) plan {
 	return plan{7, 130}
 }
 
-// plansFor lists the encodings Encode tries at a level; the smallest wins.
-func plansFor(level, n int) []plan {
-	single := plan{1, 0}
-	switch {
-	case level <= 6:
-		return []plan{single}
-	case level == 7:
-		return dedupPlans(single, suggestData(n))
-	case level == 8:
-		return dedupPlans(single, suggestData(n), suggestInst(n))
-	}
-	return dedupPlans(single, suggestData(n), suggestInst(n), suggestAddr(n))
-}
-
-func dedupPlans(ps ...plan) []plan {
-	out := ps[:0]
-	for _, p := range ps {
-		dup := false
-		for _, q := range out {
-			dup = dup || q == p
-		}
-		if !dup {
-			out = append(out, p)
+// appendPlans appends the encodings Encode tries at a level (the smallest
+// result wins), without duplicates.
+func appendPlans(ps []plan, level, n int) []plan {
+	add := func(p plan) {
+		if !slices.Contains(ps, p) {
+			ps = append(ps, p)
 		}
 	}
-	return out
+	add(plan{1, 0})
+	if level >= 7 {
+		add(suggestData(n))
+	}
+	if level >= 8 {
+		add(suggestInst(n))
+	}
+	if level >= 9 {
+		add(suggestAddr(n))
+	}
+	return ps
 }
 
 // encoder holds per-call scratch space, pooled between calls.
@@ -109,7 +105,8 @@ var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
 // caller's decision. An empty src cannot be represented (its decoded size
 // would be 0) and leaves dst unchanged.
 func Encode(dst, src []byte, level int) []byte {
-	return encodePlans(dst, src, plansFor(level, len(src)))
+	var buf [4]plan
+	return encodePlans(dst, src, appendPlans(buf[:0], level, len(src)))
 }
 
 // encodePlans appends the smallest encoding of src among plans.
@@ -312,15 +309,6 @@ func (e *encoder) chooseTables(src []byte, groups, sectorSize int) int {
 // vals starting from the list mtf, counting symbol frequencies into freq.
 func (e *encoder) mtf12(vals []uint8, mtf []uint8, freq []uint32) {
 	run := 0
-	flush := func() {
-		for run > 0 {
-			run--
-			c := uint8(run & 1)
-			e.syms = append(e.syms, c)
-			freq[c]++
-			run >>= 1
-		}
-	}
 	for _, v := range vals {
 		j := 0
 		for mtf[j] != v {
@@ -332,11 +320,24 @@ func (e *encoder) mtf12(vals []uint8, mtf []uint8, freq []uint32) {
 		}
 		copy(mtf[1:j+1], mtf[:j])
 		mtf[0] = v
-		flush()
+		e.flushRun(run, freq)
+		run = 0
 		e.syms = append(e.syms, uint8(j+1))
 		freq[j+1]++
 	}
-	flush()
+	e.flushRun(run, freq)
+}
+
+// flushRun appends a run of run repeats as bijective base-2 digits, least
+// significant first (RUN_0 = digit 1, RUN_1 = digit 2).
+func (e *encoder) flushRun(run int, freq []uint32) {
+	for run > 0 {
+		run--
+		c := uint8(run & 1)
+		e.syms = append(e.syms, c)
+		freq[c]++
+		run >>= 1
+	}
 }
 
 // ensureTwo gives a second symbol a weight if freq has fewer than two.

@@ -1,6 +1,6 @@
 package djw
 
-import "sort"
+import "slices"
 
 // Decoding tables. A primary table indexed by the next tableBits input bits
 // resolves every code of up to tableBits bits; longer codes (rare: up to 20
@@ -109,22 +109,27 @@ func buildLengths(freq []uint32, lens []uint8, maxLen int) {
 		w      uint64
 		parent int32
 	}
-	var syms [alphabetSize]int
+	var keys [alphabetSize]uint64 // weight<<9 | symbol, sorted
 	var nodes [2 * alphabetSize]node
-	w := make([]uint64, len(freq)) // small: at most alphabetSize entries
+	var wbuf [alphabetSize]uint64
+	w := wbuf[:len(freq)]
 	for i, f := range freq {
 		w[i] = uint64(f)
 	}
 	for {
-		// Leaves sorted by weight (ties by symbol, for determinism).
+		// Leaves sorted by weight, ties by symbol (deterministic).
 		ns := 0
 		for s, f := range w {
 			if f != 0 {
-				syms[ns] = s
+				keys[ns] = f<<9 | uint64(s)
 				ns++
 			}
 		}
-		leaves := syms[:ns]
+		slices.Sort(keys[:ns])
+		var leaves [alphabetSize]int
+		for i, k := range keys[:ns] {
+			leaves[i] = int(k & 511)
+		}
 		if ns < 2 { // not expected from callers; a 1-bit code still decodes
 			for i := range lens {
 				lens[i] = 0
@@ -134,12 +139,8 @@ func buildLengths(freq []uint32, lens []uint8, maxLen int) {
 			}
 			return
 		}
-		sort.Slice(leaves, func(i, j int) bool {
-			a, b := leaves[i], leaves[j]
-			return w[a] < w[b] || (w[a] == w[b] && a < b)
-		})
-		for i, s := range leaves {
-			nodes[i] = node{w: w[s], parent: -1}
+		for i := range ns {
+			nodes[i] = node{w: w[leaves[i]], parent: -1}
 		}
 		// Two-queue Huffman: leaves in order, internal nodes are created
 		// in non-decreasing weight order.
@@ -173,8 +174,8 @@ func buildLengths(freq []uint32, lens []uint8, maxLen int) {
 			for i := range lens {
 				lens[i] = 0
 			}
-			for i, s := range leaves {
-				lens[s] = depth[i]
+			for i := range ns {
+				lens[leaves[i]] = depth[i]
 			}
 			return
 		}
