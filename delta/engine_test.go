@@ -137,8 +137,8 @@ func TestRouting(t *testing.T) {
 		}{
 			{"m/a.zip", vs[0], false, Delta, ""},
 			{"m/readme.txt", []byte(strings.Repeat("text ", 3000)), false, Direct, "not-eligible"},
-			{"m/tool", elf, false, Delta, ""},                                  // sniffed ELF
-			{"m/random.zip", randBytes(4, 100 << 10), false, Direct, "ratio"}, // delta would exceed max ratio
+			{"m/tool", elf, false, Delta, ""},                               // sniffed ELF
+			{"m/random.zip", randBytes(4, 100<<10), false, Direct, "ratio"}, // delta would exceed max ratio
 			{"m/small.zip", []byte("PK\x03\x04tiny"), false, Direct, "small"},
 			{"m/b.zip", vs[1], true, Direct, "no-delta"},
 			{"m/empty.txt", nil, false, Direct, "not-eligible"},
