@@ -3,6 +3,7 @@ package djw
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -144,146 +145,200 @@ func writeCase(t *testing.T, dir string, c interopCase) {
 	}
 }
 
-// TestInteropDecode checks that Decode reproduces, byte for byte, every
-// section stock xdelta3 compresses with -S djw0..djw9, using the same
-// patch made with -S none as the reference (the matcher is identical).
-func TestInteropDecode(t *testing.T) {
-	tool := testtool.Tool(t, "xdelta3")
-	total, multi := 0, 0
-	var stockBytes, ourBytes [10]int
-	for _, c := range interopCases() {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeCase(t, dir, c)
-			plain, err := parseTestPatch(xdelta3Encode(t, tool, dir, c, "none"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for level := 0; level <= 9; level++ {
-				sec := fmt.Sprintf("djw%d", level)
-				p, err := parseTestPatch(xdelta3Encode(t, tool, dir, c, sec))
-				if err != nil {
-					t.Fatalf("%s: %v", sec, err)
-				}
-				if p.secID != 1 || len(p.windows) != len(plain.windows) {
-					t.Fatalf("%s: secondary id %d, %d windows (plain %d)", sec, p.secID, len(p.windows), len(plain.windows))
-				}
-				for wi, w := range p.windows {
-					for k := 0; k < 3; k++ {
-						want := plain.windows[wi].sect[k]
-						if w.delta&(1<<k) == 0 {
-							if !bytes.Equal(w.sect[k], want) {
-								t.Fatalf("%s window %d section %d: raw section differs from -S none", sec, wi, k)
-							}
-							continue
-						}
-						size, body, err := splitSection(w.sect[k])
-						if err != nil {
-							t.Fatal(err)
-						}
-						got, err := Decode(body, size)
-						if err != nil {
-							t.Fatalf("%s window %d section %d (%d bytes -> %d): %v", sec, wi, k, len(body), size, err)
-						}
-						if !bytes.Equal(got, want) {
-							t.Fatalf("%s window %d section %d: decoded bytes differ", sec, wi, k)
-						}
-						total++
-						stockBytes[level] += len(body)
-						ourBytes[level] += len(Encode(nil, want, level))
-						if body[0]&7 != 0 {
-							multi++
-						}
+type interopStats struct {
+	sections, multi      int
+	stockBytes, ourBytes [10]int
+}
+
+// checkStockDecode encodes c with stock xdelta3 -S djwN for each level and
+// checks that Decode reproduces every compressed section byte for byte,
+// taking the same patch made with -S none as the reference (the matcher
+// does not depend on the secondary compressor).
+func checkStockDecode(t *testing.T, tool string, c interopCase, levels []int, st *interopStats) {
+	dir := t.TempDir()
+	writeCase(t, dir, c)
+	plain, err := parseTestPatch(xdelta3Encode(t, tool, dir, c, "none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, level := range levels {
+		sec := fmt.Sprintf("djw%d", level)
+		p, err := parseTestPatch(xdelta3Encode(t, tool, dir, c, sec))
+		if err != nil {
+			t.Fatalf("%s: %v", sec, err)
+		}
+		if p.secID != 1 || len(p.windows) != len(plain.windows) {
+			t.Fatalf("%s: secondary id %d, %d windows (plain %d)", sec, p.secID, len(p.windows), len(plain.windows))
+		}
+		for wi, w := range p.windows {
+			for k := 0; k < 3; k++ {
+				want := plain.windows[wi].sect[k]
+				if w.delta&(1<<k) == 0 {
+					if !bytes.Equal(w.sect[k], want) {
+						t.Fatalf("%s window %d section %d: raw section differs from -S none", sec, wi, k)
 					}
+					continue
+				}
+				size, body, err := splitSection(w.sect[k])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := Decode(body, size)
+				if err != nil {
+					t.Fatalf("%s window %d section %d (%d bytes -> %d): %v", sec, wi, k, len(body), size, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%s window %d section %d: decoded bytes differ", sec, wi, k)
+				}
+				st.sections++
+				st.stockBytes[level] += len(body)
+				st.ourBytes[level] += len(Encode(nil, want, level))
+				if body[0]&7 != 0 {
+					st.multi++
 				}
 			}
-		})
-	}
-	t.Logf("decoded %d DJW sections from stock xdelta3 (%d with several code tables)", total, multi)
-	for level := range stockBytes {
-		t.Logf("djw%d: stock xdelta3 %d bytes, Encode on the same sections %d bytes", level, stockBytes[level], ourBytes[level])
-	}
-	if !t.Failed() && (total < 100 || multi < 10) {
-		t.Fatalf("too few DJW sections exercised: %d (%d multi-table)", total, multi)
+		}
 	}
 }
 
-// TestInteropEncode re-encodes every non-empty section of a -S none patch
-// with Encode, splices the results in (delta bits set, secondary ID 1) and
-// checks that stock xdelta3 -d reproduces the target byte for byte.
+type encodeVariant struct {
+	name string
+	enc  func(src []byte) []byte
+}
+
+var encodeVariants = []encodeVariant{
+	{"level0", func(b []byte) []byte { return Encode(nil, b, 0) }},
+	{"level7", func(b []byte) []byte { return Encode(nil, b, 7) }},
+	{"level9", func(b []byte) []byte { return Encode(nil, b, 9) }},
+	// Forced multi-table plans, whatever they cost.
+	{"8x5", func(b []byte) []byte { return encodePlans(nil, b, []plan{{8, 5}}) }},
+	{"3x160", func(b []byte) []byte { return encodePlans(nil, b, []plan{{3, 160}}) }},
+}
+
+// checkStockApply re-encodes every non-empty section of a -S none patch of
+// c with each variant, splices the results in (delta bits set, secondary ID
+// 1) and checks that stock xdelta3 -d reproduces the target byte for byte.
+func checkStockApply(t *testing.T, tool string, c interopCase, variants []encodeVariant, st *interopStats) {
+	dir := t.TempDir()
+	writeCase(t, dir, c)
+	plain, err := parseTestPatch(xdelta3Encode(t, tool, dir, c, "none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range variants {
+		p := *plain
+		p.hdrInd |= 1
+		p.secID = 1
+		p.windows = append([]testWindow(nil), plain.windows...)
+		for wi := range p.windows {
+			w := &p.windows[wi]
+			for k := 0; k < 3; k++ {
+				raw := w.sect[k]
+				if len(raw) == 0 {
+					continue
+				}
+				enc := v.enc(raw)
+				got, err := Decode(enc, len(raw))
+				if err != nil || !bytes.Equal(got, raw) {
+					t.Fatalf("%s window %d section %d: own round trip failed: %v", v.name, wi, k, err)
+				}
+				if enc[0]&7 != 0 {
+					st.multi++
+				}
+				w.sect[k] = append(appendVarintTest(nil, uint64(len(raw))), enc...)
+				w.delta |= 1 << k
+				st.sections++
+			}
+		}
+		patch := filepath.Join(dir, "spliced-"+v.name)
+		if err := os.WriteFile(patch, p.bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "out-"+v.name)
+		args := []string{"-d", "-f"}
+		if c.src != nil {
+			args = append(args, "-s", filepath.Join(dir, "src"))
+		}
+		args = append(args, patch, out)
+		if msg, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: xdelta3 %v: %v\n%s", v.name, args, err, msg)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, c.tgt) {
+			t.Fatalf("%s: xdelta3 -d output differs from the target", v.name)
+		}
+	}
+}
+
+func (st *interopStats) report(t *testing.T, minSections, minMulti int) {
+	t.Helper()
+	t.Logf("%d DJW sections checked (%d with several code tables)", st.sections, st.multi)
+	for level := range st.stockBytes {
+		if st.stockBytes[level] != 0 {
+			t.Logf("djw%d: stock xdelta3 %d bytes, Encode on the same sections %d bytes", level, st.stockBytes[level], st.ourBytes[level])
+		}
+	}
+	if !t.Failed() && (st.sections < minSections || st.multi < minMulti) {
+		t.Fatalf("too few DJW sections exercised: %d (%d multi-table)", st.sections, st.multi)
+	}
+}
+
+var allLevels = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+
+// TestInteropDecode: Decode reads what stock xdelta3 -S djw0..djw9 writes.
+func TestInteropDecode(t *testing.T) {
+	tool := testtool.Tool(t, "xdelta3")
+	var st interopStats
+	for _, c := range interopCases() {
+		t.Run(c.name, func(t *testing.T) { checkStockDecode(t, tool, c, allLevels, &st) })
+	}
+	st.report(t, 100, 10)
+}
+
+// TestInteropEncode: stock xdelta3 -d applies patches whose sections were
+// compressed by Encode.
 func TestInteropEncode(t *testing.T) {
 	tool := testtool.Tool(t, "xdelta3")
-	sections, multi := 0, 0
+	var st interopStats
 	for _, c := range interopCases() {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeCase(t, dir, c)
-			plain, err := parseTestPatch(xdelta3Encode(t, tool, dir, c, "none"))
+		t.Run(c.name, func(t *testing.T) { checkStockApply(t, tool, c, encodeVariants, &st) })
+	}
+	st.report(t, 100, 10)
+}
+
+// TestInteropCorpus runs both checks on real files from the public corpus
+// (default 8 MiB windows, so sections are large and multi-table coding is
+// used at djw7..9). Inputs are capped at 4 MiB to keep the test short.
+func TestInteropCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("corpus interop is slow; skipped with -short")
+	}
+	tool := testtool.Tool(t, "xdelta3")
+	const limit = 4 << 20
+	var st interopStats
+	for _, series := range []string{"gomod-x-net", "elf-esbuild"} {
+		files := testtool.Series(t, series)
+		if len(files) < 2 {
+			testtool.Missing(t, "corpus series "+series+" has fewer than two files")
+		}
+		read := func(p string) []byte {
+			f, err := os.Open(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			variants := []struct {
-				name string
-				enc  func(src []byte) []byte
-			}{
-				{"level0", func(b []byte) []byte { return Encode(nil, b, 0) }},
-				{"level7", func(b []byte) []byte { return Encode(nil, b, 7) }},
-				{"level9", func(b []byte) []byte { return Encode(nil, b, 9) }},
-				// Forced multi-table plans, whatever they cost.
-				{"8x5", func(b []byte) []byte { return encodePlans(nil, b, []plan{{8, 5}}) }},
-				{"3x160", func(b []byte) []byte { return encodePlans(nil, b, []plan{{3, 160}}) }},
-			}
-			for _, v := range variants {
-				level := v.name
-				p := *plain
-				p.hdrInd |= 1
-				p.secID = 1
-				p.windows = append([]testWindow(nil), plain.windows...)
-				for wi := range p.windows {
-					w := &p.windows[wi]
-					for k := 0; k < 3; k++ {
-						raw := w.sect[k]
-						if len(raw) == 0 {
-							continue
-						}
-						enc := v.enc(raw)
-						got, err := Decode(enc, len(raw))
-						if err != nil || !bytes.Equal(got, raw) {
-							t.Fatalf("%s window %d section %d: own round trip failed: %v", level, wi, k, err)
-						}
-						if enc[0]&7 != 0 {
-							multi++
-						}
-						w.sect[k] = append(appendVarintTest(nil, uint64(len(raw))), enc...)
-						w.delta |= 1 << k
-						sections++
-					}
-				}
-				patch := filepath.Join(dir, "spliced-"+level)
-				if err := os.WriteFile(patch, p.bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				out := filepath.Join(dir, "out-"+level)
-				args := []string{"-d", "-f"}
-				if c.src != nil {
-					args = append(args, "-s", filepath.Join(dir, "src"))
-				}
-				args = append(args, patch, out)
-				if msg, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
-					t.Fatalf("%s: xdelta3 %v: %v\n%s", level, args, err, msg)
-				}
-				got, err := os.ReadFile(out)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, c.tgt) {
-					t.Fatalf("%s: xdelta3 -d output differs from the target", level)
-				}
-			}
+			defer f.Close()
+			b := make([]byte, limit)
+			n, _ := io.ReadFull(f, b)
+			return b[:n]
+		}
+		c := interopCase{name: series, src: read(files[0]), tgt: read(files[1])}
+		t.Run(series, func(t *testing.T) {
+			checkStockDecode(t, tool, c, []int{6, 7, 9}, &st)
+			checkStockApply(t, tool, c, encodeVariants[1:3], &st)
 		})
 	}
-	t.Logf("stock xdelta3 decoded %d sections encoded by Encode (%d with several tables)", sections, multi)
-	if !t.Failed() && (sections < 100 || multi < 10) {
-		t.Fatalf("too few sections exercised: %d (%d multi-table)", sections, multi)
-	}
+	st.report(t, 6, 2)
 }
