@@ -86,10 +86,11 @@ type encoder struct {
 	gfreq   [maxGroups][alphabetSize]uint32
 	lens    [maxGroups][alphabetSize]uint8
 	codes   [maxGroups][alphabetSize]uint32
-	sel     []uint8 // table number per sector
-	vals    []uint8 // scratch: values to MTF-code
-	syms    []uint8 // scratch: MTF-1/2 symbols
-	scratch []byte  // scratch output for candidate plans
+	pack    [2][alphabetSize]uint64 // chooseTables: lengths in 16-bit lanes
+	sel     []uint8                 // table number per sector
+	vals    []uint8                 // scratch: values to MTF-code
+	syms    []uint8                 // scratch: MTF-1/2 symbols
+	scratch []byte                  // scratch output for candidate plans
 }
 
 var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
@@ -237,18 +238,36 @@ func (e *encoder) chooseTables(src []byte, groups, sectorSize int) int {
 		for g := 0; g < groups; g++ {
 			e.gfreq[g] = [alphabetSize]uint32{}
 		}
-		for c := 0; c < sectors; c++ {
-			sec := src[c*sectorSize : min((c+1)*sectorSize, n)]
-			var cost [maxGroups]uint32
-			for _, b := range sec {
-				for g := 0; g < groups; g++ {
-					cost[g] += uint32(e.lens[g][b])
+		// Code lengths of all tables packed in 16-bit lanes, so one add
+		// per byte sums the cost of four tables (a sector costs at most
+		// 160*20 bits, which fits a lane).
+		for s := range e.pack[0] {
+			var p0, p1 uint64
+			for g := 0; g < groups; g++ {
+				l := uint64(e.lens[g][s]) << (16 * (g & 3))
+				if g < 4 {
+					p0 |= l
+				} else {
+					p1 |= l
 				}
 			}
-			win := 0
+			e.pack[0][s], e.pack[1][s] = p0, p1
+		}
+		for c := 0; c < sectors; c++ {
+			sec := src[c*sectorSize : min((c+1)*sectorSize, n)]
+			var c0, c1 uint64
+			for _, b := range sec {
+				c0 += e.pack[0][b]
+				c1 += e.pack[1][b]
+			}
+			win, best := 0, c0&0xffff
 			for g := 1; g < groups; g++ {
-				if cost[g] < cost[win] {
-					win = g
+				lane := c0
+				if g >= 4 {
+					lane = c1
+				}
+				if cost := lane >> (16 * (g & 3)) & 0xffff; cost < best {
+					win, best = g, cost
 				}
 			}
 			e.sel[c] = uint8(win)
