@@ -1,0 +1,247 @@
+package delta
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deltaglider-go/deltaglider/internal/testtool"
+	"github.com/deltaglider-go/deltaglider/store"
+)
+
+// pyBucket lays out a deltaspace exactly as the Python DeltaGlider CLI
+// does, with deltas made by stock xdelta3 the way it calls it
+// (xdelta3 -e -f -9 -s reference.bin <file> <file>.delta: default LZMA
+// secondary compression, app header, Adler-32).
+type pyBucket struct {
+	t      *testing.T
+	ts     testStore
+	xd     string
+	dir    string
+	prefix string
+	ref    []byte
+}
+
+func newPyBucket(t *testing.T, ts testStore, prefix string, ref []byte, refMeta map[string]string) *pyBucket {
+	t.Helper()
+	p := &pyBucket{t: t, ts: ts, xd: testtool.Tool(t, "xdelta3"), dir: t.TempDir(), prefix: prefix, ref: ref}
+	if err := os.WriteFile(filepath.Join(p.dir, "reference.bin"), ref, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	md := map[string]string{"dg-tool": "deltaglider/6.1.2", "dg-source-name": "first.zip", "dg-file-sha256": sha(ref),
+		"dg-created-at": "2025-10-01T12:00:00.123456Z", "dg-note": "reference"}
+	if refMeta != nil {
+		md = refMeta
+	}
+	p.putRaw(prefix+"/reference.bin", ref, md)
+	return p
+}
+
+func (p *pyBucket) putRaw(key string, data []byte, md map[string]string) {
+	p.t.Helper()
+	if _, err := p.ts.s.Put(context.Background(), p.ts.bucket, key, bytes.NewReader(data), store.PutOptions{
+		Size: int64(len(data)), Metadata: md}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// xdelta runs stock xdelta3 like the Python tool and returns the delta.
+func (p *pyBucket) xdelta(name string, data []byte) []byte {
+	p.t.Helper()
+	in := filepath.Join(p.dir, name)
+	if err := os.WriteFile(in, data, 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	cmd := exec.Command(p.xd, "-e", "-f", "-9", "-s", "reference.bin", name, name+".delta")
+	cmd.Dir = p.dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		p.t.Fatalf("xdelta3: %v\n%s", err, out)
+	}
+	d, err := os.ReadFile(in + ".delta")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return d
+}
+
+// canonical returns the delta metadata Python v6+ writes; spell renames
+// the keys into an older spelling.
+func (p *pyBucket) deltaMeta(name string, data, delta []byte, note string, spell func(string) string) map[string]string {
+	md := map[string]string{
+		"dg-tool": "deltaglider/6.1.2", "dg-original-name": name, "dg-file-sha256": sha(data),
+		"dg-file-size": fmt.Sprint(len(data)), "dg-created-at": "2025-10-01T12:00:01.5Z",
+		"dg-ref-key": p.prefix + "/reference.bin", "dg-ref-sha256": sha(p.ref), "dg-delta-size": fmt.Sprint(len(delta)),
+		"dg-delta-cmd": fmt.Sprintf("xdelta3 -e -9 -s reference.bin %s %s.delta", name, name),
+	}
+	if note != "" {
+		md["dg-note"] = note
+	}
+	if spell == nil {
+		return md
+	}
+	out := map[string]string{}
+	for k, v := range md {
+		out[spell(strings.TrimPrefix(k, "dg-"))] = v
+	}
+	return out
+}
+
+func (p *pyBucket) putDelta(name string, data []byte, note string, spell func(string) string) {
+	p.t.Helper()
+	d := p.xdelta(name, data)
+	p.putRaw(p.prefix+"/"+name+".delta", d, p.deltaMeta(name, data, d, note, spell))
+}
+
+var (
+	spellUnderscoreDG = func(f string) string { return "dg_" + strings.ReplaceAll(f, "-", "_") }
+	spellBareUnder    = func(f string) string { return strings.ReplaceAll(f, "-", "_") }
+	spellBareDash     = func(f string) string { return f }
+)
+
+func TestCompatPythonBucket(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		vs := versions(21, 6, 150<<10)
+		p := newPyBucket(t, ts, "releases/1.x", vs[0], nil)
+		p.putDelta("app-1.0.zip", vs[0], "zero-diff (reference identical)", nil) // the first file's zero-diff delta
+		p.putDelta("app-1.1.zip", vs[1], "", nil)
+		p.putDelta("app-1.2.zip", vs[2], "", spellUnderscoreDG)
+		p.putDelta("app-1.3.zip", vs[3], "", spellBareUnder)
+		p.putDelta("app-1.4.zip", vs[4], "", spellBareDash)
+		// The Rust proxy's spelling: dg-ref-path relative to the deltaspace.
+		d := p.xdelta("app-1.5.zip", vs[5])
+		md := p.deltaMeta("app-1.5.zip", vs[5], d, "delta", nil)
+		delete(md, "dg-ref-key")
+		md["dg-ref-path"] = "reference.bin"
+		p.putRaw("releases/1.x/app-1.5.zip.delta", d, md)
+		// Direct uploads, v6.1.2+ (dg- keys) and older (bare keys).
+		txt := []byte("sha256sums\n")
+		p.putRaw("releases/1.x/SHA256SUMS.txt", txt, map[string]string{"dg-tool": "deltaglider/6.1.2",
+			"dg-original-name": "SHA256SUMS.txt", "dg-file-sha256": sha(txt), "dg-file-size": fmt.Sprint(len(txt)),
+			"dg-created-at": "2025-10-01T12:00:00Z", "dg-compression": "none"})
+		old := []byte("{\"old\":true}")
+		p.putRaw("releases/1.x/meta.json", old, map[string]string{"tool": "deltaglider/5.1.0",
+			"original_name": "meta.json", "file_sha256": sha(old), "file_size": fmt.Sprint(len(old)),
+			"created_at": "2025-01-01T00:00:00", "compression": "none"})
+
+		c := newClient(t, ts.s)
+		for i, v := range vs {
+			key := fmt.Sprintf("releases/1.x/app-1.%d.zip", i)
+			info := mustGet(t, c, ts.bucket, key, v)
+			if info.StoredAs != Delta || info.RefKey != "releases/1.x/reference.bin" || info.SHA256 != sha(v) {
+				t.Errorf("%s: %+v", key, info)
+			}
+			if _, err := c.Verify(context.Background(), ts.bucket, key, nil); err != nil {
+				t.Errorf("Verify %s: %v", key, err)
+			}
+		}
+		for key, want := range map[string][]byte{"releases/1.x/SHA256SUMS.txt": txt, "releases/1.x/meta.json": old} {
+			if info := mustGet(t, c, ts.bucket, key, want); info.StoredAs != Direct {
+				t.Errorf("%s: %v", key, info.StoredAs)
+			}
+		}
+		var listed []string
+		if err := c.List(context.Background(), ts.bucket, ListOptions{Prefix: "releases/"}, func(e ListEntry) error {
+			listed = append(listed, fmt.Sprintf("%s:%d", strings.TrimPrefix(e.Key, "releases/1.x/"), e.Size))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"SHA256SUMS.txt:11"}
+		for i, v := range vs {
+			want = append(want, fmt.Sprintf("app-1.%d.zip:%d", i, len(v)))
+		}
+		want = append(want, "meta.json:12")
+		if strings.Join(listed, " ") != strings.Join(want, " ") {
+			t.Errorf("List:\n got %v\nwant %v", listed, want)
+		}
+
+		// We add to the Python deltaspace: our delta goes against its
+		// reference, and stock xdelta3 (what Python runs) decodes it.
+		v7 := versions(21, 7, 150<<10)[6]
+		info := put(t, c, ts.bucket, "releases/1.x/app-1.6.zip", v7)
+		if info.StoredAs != Delta || info.CreatedReference {
+			t.Fatalf("put into Python deltaspace: %+v", info)
+		}
+		rc, _, err := ts.s.Get(context.Background(), ts.bucket, "releases/1.x/app-1.6.zip.delta", 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ours bytes.Buffer
+		ours.ReadFrom(rc)
+		rc.Close()
+		dp := filepath.Join(p.dir, "ours.delta")
+		os.WriteFile(dp, ours.Bytes(), 0o600)
+		cmd := exec.Command(p.xd, "-d", "-f", "-s", "reference.bin", "ours.delta", "ours.out")
+		cmd.Dir = p.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("stock xdelta3 cannot decode our delta: %v\n%s", err, out)
+		}
+		if got, _ := os.ReadFile(filepath.Join(p.dir, "ours.out")); !bytes.Equal(got, v7) {
+			t.Fatal("stock xdelta3 decodes our delta to different bytes")
+		}
+	})
+}
+
+// TestCompatExternalCompression: the Python tool lets xdelta3 decompress
+// gzip inputs (app header /G/). Such a delta is reconstructed when gzip
+// reproduces the original bytes, and refused with a clear error otherwise.
+func TestCompatExternalCompression(t *testing.T) {
+	testtool.Tool(t, "gzip")
+	ts := newBucket(t, "memory", store.NewMemory())
+	vs := versions(31, 2, 120<<10)
+	gz := testtool.Tool(t, "gzip")
+	gnuGzip := func(b []byte) []byte { // byte-reproducible, like `gzip -n`
+		cmd := exec.Command(gz, "-c", "-n")
+		cmd.Stdin = bytes.NewReader(b)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	goGzip := func(b []byte) []byte { // what Python's gzip module-like writers make: not reproducible by gzip
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, 9)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	ref := gnuGzip(vs[0])
+	p := newPyBucket(t, ts, "gz", ref, nil)
+	good := gnuGzip(vs[1])
+	bad := goGzip(vs[1])
+	p.putDelta("good.tar.gz", good, "", nil)
+	p.putDelta("bad.tar.gz", bad, "", nil)
+	for _, name := range []string{"good.tar.gz", "bad.tar.gz"} {
+		d, _ := os.ReadFile(filepath.Join(p.dir, name+".delta"))
+		if !bytes.Contains(d[:64], []byte(name+"/G/reference.bin/G")) {
+			t.Fatalf("fixture %s has no /G/ app header: %q", name, d[:64])
+		}
+	}
+	c := newClient(t, ts.s)
+	mustGet(t, c, ts.bucket, "gz/good.tar.gz", good)
+	_, _, err := get(t, c, ts.bucket, "gz/bad.tar.gz")
+	if !errors.Is(err, ErrExternalCompression) || !strings.Contains(err.Error(), "cannot be recovered") {
+		t.Fatalf("err = %v, want ErrExternalCompression explaining why", err)
+	}
+	// We never write /G/ deltas: a new gzip put into the deltaspace gets a
+	// plain delta that stock xdelta3 decodes with -D semantics unaffected.
+	info := put(t, c, ts.bucket, "gz/new.tar.gz", goGzip(vs[0]))
+	if info.StoredAs == Delta {
+		rc, _, _ := ts.s.Get(context.Background(), ts.bucket, "gz/new.tar.gz.delta", 0, -1)
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		rc.Close()
+		if bytes.Contains(b.Bytes()[:min(64, b.Len())], []byte("/G")) {
+			t.Fatal("we wrote an external-compression app header")
+		}
+	}
+	mustGet(t, c, ts.bucket, "gz/new.tar.gz", goGzip(vs[0]))
+}
