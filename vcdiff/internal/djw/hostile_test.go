@@ -160,3 +160,26 @@ func FuzzDJWDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDJWRoundTrip: any input survives Encode then Decode at any level and
+// with any forced table plan.
+func FuzzDJWRoundTrip(f *testing.F) {
+	f.Add([]byte("hello hello hello"), uint8(9), uint8(0))
+	f.Add(genInput("skewed", 2000, 1), uint8(6), uint8(0x3f))
+	f.Fuzz(func(t *testing.T, src []byte, level, forced uint8) {
+		if len(src) == 0 {
+			return
+		}
+		var enc []byte
+		if forced != 0 {
+			p := plan{1 + int(forced&7), sectorUnit * (1 + int(forced>>3))}
+			enc = encodePlans(nil, src, []plan{p})
+		} else {
+			enc = Encode(nil, src, int(level%10))
+		}
+		got, err := Decode(enc, len(src))
+		if err != nil || !bytes.Equal(got, src) {
+			t.Fatalf("round trip failed: %v", err)
+		}
+	})
+}

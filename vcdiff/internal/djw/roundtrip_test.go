@@ -63,12 +63,23 @@ func TestMultiTableCompresses(t *testing.T) {
 
 func TestRapidRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		// Small alphabets make long runs and skewed codes likely.
-		alpha := rapid.IntRange(1, 256).Draw(t, "alphabet")
-		src := rapid.SliceOfN(rapid.IntRange(0, alpha-1), 1, 5000).Draw(t, "src")
-		b := make([]byte, len(src))
-		for i, v := range src {
-			b[i] = byte(v)
+		var b []byte
+		if rapid.Bool().Draw(t, "generated") {
+			// Larger inputs from the deterministic generators, possibly
+			// with a restricted alphabet.
+			kind := rapid.SampledFrom([]string{"text", "binary", "runs", "random", "skewed"}).Draw(t, "kind")
+			b = genInput(kind, rapid.IntRange(1, 40000).Draw(t, "size"), rapid.Uint64().Draw(t, "seed"))
+			if mask := byte(rapid.IntRange(0, 255).Draw(t, "mask")); mask != 0 {
+				for i := range b {
+					b[i] &= mask
+				}
+			}
+		} else {
+			// Small alphabets make long runs and skewed codes likely.
+			alpha := rapid.IntRange(1, 256).Draw(t, "alphabet")
+			for _, v := range rapid.SliceOfN(rapid.IntRange(0, alpha-1), 1, 5000).Draw(t, "src") {
+				b = append(b, byte(v))
+			}
 		}
 		var enc []byte
 		if rapid.Bool().Draw(t, "forced") {
