@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -49,10 +51,20 @@ func newApp(e *env) *cli.App {
 		ErrWriter:            e.stderr,
 		EnableBashCompletion: true,
 		HideVersion:          true,
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "debug", Usage: "print full error details"},
-		},
+		Flags:                backendFlags(),
 		Commands: []*cli.Command{
+			cpCommand(e),
+			lsCommand(e),
+			rmCommand(e),
+			syncCommand(e),
+			statsCommand(e),
+			verifyCommand(e),
+			purgeCommand(e),
+			migrateCommand(e),
+			analyzeCommand(e),
+			mbCommand(e),
+			rbCommand(e),
+			completionCommand(e),
 			decodeCommand(e),
 			infoCommand(e),
 		},
@@ -71,12 +83,17 @@ func newApp(e *env) *cli.App {
 // run executes the CLI with args and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
-	err := newApp(e).RunContext(ctx, args)
+	app := newApp(e)
+	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
 		return exitOK
 	}
 	msg := strings.TrimSpace(err.Error())
-	fmt.Fprintf(stderr, "deltaglider: %s\n", firstLine(msg))
+	if slices.Contains(args, "--debug") || strings.EqualFold(os.Getenv("DG_LOG_LEVEL"), "debug") {
+		fmt.Fprintf(stderr, "deltaglider: %s\n", msg)
+	} else {
+		fmt.Fprintf(stderr, "deltaglider: %s\n", firstLine(friendly(err)))
+	}
 	var ue usageError
 	switch {
 	case errors.As(err, &ue) || strings.HasPrefix(msg, "flag provided but not defined") ||
