@@ -100,8 +100,10 @@ func (d *decoder) decode(out, src []byte) error {
 			h = &d.groups[out[n-sectors+c]] // < groups by construction
 		}
 		end := min(pos+sectorSize, n)
-		for ; pos < end; pos++ {
-			if br.n < maxCodeLen && !br.refill() {
+		// Up to two symbols per refill (2×20 bits always fit): the second
+		// only when the primary table resolves it.
+		for pos < end {
+			if br.n < 2*maxCodeLen && !br.refill() {
 				return ErrTruncated
 			}
 			e := h.table[br.acc&tableMask]
@@ -116,6 +118,17 @@ func (d *decoder) decode(out, src []byte) error {
 			br.acc >>= l
 			br.n -= l
 			out[pos] = byte(sym)
+			pos++
+			if pos == end {
+				break
+			}
+			e = h.table[br.acc&tableMask]
+			if l = uint(e & 0xff); l != 0 {
+				br.acc >>= l
+				br.n -= l
+				out[pos] = byte(e >> 8)
+				pos++
+			}
 		}
 	}
 	if br.overrun() {
