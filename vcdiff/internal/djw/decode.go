@@ -23,13 +23,23 @@ func Decode(src []byte, decodedSize int) ([]byte, error) {
 	if decodedSize <= 0 || decodedSize/8 > len(src) {
 		return nil, ErrSize
 	}
-	d := decoderPool.Get().(*decoder)
-	defer decoderPool.Put(d)
 	out := make([]byte, decodedSize)
-	if err := d.decode(out, src); err != nil {
+	if err := DecodeInto(out, src); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// DecodeInto is Decode into a caller-provided buffer: it decodes exactly
+// len(dst) bytes, for callers that reuse buffers across windows. On error
+// the contents of dst are unspecified.
+func DecodeInto(dst, src []byte) error {
+	if len(dst) == 0 || len(dst)/8 > len(src) {
+		return ErrSize
+	}
+	d := decoderPool.Get().(*decoder)
+	defer decoderPool.Put(d)
+	return d.decode(dst, src)
 }
 
 func (d *decoder) decode(out, src []byte) error {

@@ -130,6 +130,10 @@ func TestDecodeAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(50, func() { Decode(enc, len(src)) }); a > 1 {
 		t.Errorf("Decode: %.1f allocations per run, want 1 (the output)", a)
 	}
+	buf := make([]byte, len(src))
+	if a := testing.AllocsPerRun(50, func() { DecodeInto(buf, enc) }); a > 0 || !bytes.Equal(buf, src) {
+		t.Errorf("DecodeInto: %.1f allocations per run, want 0", a)
+	}
 	dst := make([]byte, 0, 2*len(src))
 	Encode(dst, src, 9)
 	if a := testing.AllocsPerRun(50, func() { Encode(dst[:0], src, 9) }); a > 0 {
