@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -190,18 +191,58 @@ func (s *Store) putMultipart(ctx context.Context, info store.ObjectInfo, c *chun
 }
 
 // abort aborts a multipart upload after err, also when ctx is already
-// cancelled, and returns err (noting a failed abort in it).
+// cancelled, and returns err (noting in it an abort that failed).
+//
+// Part uploads still running on the server when the abort arrives (a
+// request the client gave up on is not necessarily finished server-side)
+// can re-create parts after it; AWS documents that an abort may have to be
+// repeated. So abort checks with ListParts that the upload stays gone for
+// a moment (about 350 ms), and aborts again when it reappears.
 func (s *Store) abort(ctx context.Context, bucket, key string, uploadID *string, err error) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.abortWait)
 	defer cancel()
-	_, aerr := s.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-		Bucket: &bucket, Key: &key, UploadId: uploadID,
-	})
-	if aerr != nil && !errors.Is(mapError("", "", "", aerr), store.ErrNotExist) {
-		return fmt.Errorf("%w (and aborting multipart upload %s failed, its parts stay invisible on the server until cleaned up: %v)",
-			err, aws.ToString(uploadID), aerr)
+	const settle = 350 * time.Millisecond
+	var (
+		aerr    error
+		aborted bool
+		gone    time.Duration // how long the upload has been seen gone
+		pause   = 50 * time.Millisecond
+	)
+loop:
+	for range 10 {
+		if !aborted {
+			_, aerr = s.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+				Bucket: &bucket, Key: &key, UploadId: uploadID,
+			})
+			if aerr != nil && !errors.Is(mapError("", "", "", aerr), store.ErrNotExist) {
+				break loop
+			}
+			aborted, gone = true, 0
+		}
+		select {
+		case <-time.After(pause):
+		case <-actx.Done():
+		}
+		_, lerr := s.api.ListParts(actx, &s3.ListPartsInput{
+			Bucket: &bucket, Key: &key, UploadId: uploadID, MaxParts: aws.Int32(1),
+		})
+		switch {
+		case errors.Is(mapError("", "", "", lerr), store.ErrNotExist): // NoSuchUpload
+			gone += pause
+			if gone >= settle {
+				return err
+			}
+		case lerr != nil:
+			aerr = lerr
+			break loop
+		default: // a late part re-created it
+			aborted = false
+			aerr = errors.New("upload still present after abort")
+		}
+		pause = min(2*pause, settle)
 	}
-	return err
+	return fmt.Errorf("%w (and aborting multipart upload %s failed, its parts stay invisible on the server until cleaned up: %v)",
+		err, aws.ToString(uploadID), aerr)
 }
 
 // uploadParts reads the body part by part and uploads the parts with
@@ -311,9 +352,8 @@ func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *s
 			break
 		}
 	}
-	if readErr != nil {
-		cancel(readErr)
-	}
+	// On a read error, let the parts in flight finish: aborting an upload
+	// with no part requests running is clean.
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		if e := (*Error)(nil); !errors.As(err, &e) {
@@ -380,7 +420,7 @@ func (s *Store) copyMultipart(ctx context.Context, src, dst store.ObjectInfo, me
 				CopySourceIfMatch: ifMatch,
 			})
 			if err != nil {
-				cancel(mapError("Copy", dst.Bucket, dst.Key, err))
+				cancel(changed(mapError("Copy", dst.Bucket, dst.Key, err)))
 				return
 			}
 			var etag *string

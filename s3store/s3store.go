@@ -38,6 +38,7 @@ type API interface {
 	UploadPartCopy(context.Context, *s3.UploadPartCopyInput, ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
 	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	ListParts(context.Context, *s3.ListPartsInput, ...func(*s3.Options)) (*s3.ListPartsOutput, error)
 
 	CreateBucket(context.Context, *s3.CreateBucketInput, ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
 	DeleteBucket(context.Context, *s3.DeleteBucketInput, ...func(*s3.Options)) (*s3.DeleteBucketOutput, error)
@@ -52,12 +53,16 @@ const (
 	MinPartSize = 5 << 20
 	MaxPartSize = 5 << 30
 	maxParts    = 10000
-	// maxCopySize is the largest object CopyObject can copy in one request.
-	maxCopySize = 5 << 30
-	// copyPartSize is the part size of multipart copies.
-	copyPartSize = 512 << 20
 	// deleteBatch is the most keys one DeleteObjects request may name.
 	deleteBatch = 1000
+)
+
+// Copy limits (variables so that tests can lower them).
+var (
+	// maxCopySize is the largest object CopyObject can copy in one request.
+	maxCopySize int64 = 5 << 30
+	// copyPartSize is the part size of multipart copies.
+	copyPartSize int64 = 512 << 20
 )
 
 // Default tuning: memory used by one Put is at most (Concurrency+1) x
@@ -393,12 +398,8 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	}
 	out, err := s.api.CopyObject(ctx, in)
 	if err != nil {
-		err = mapError("Copy", dstBucket, dstKey, err)
-		if errors.Is(err, store.ErrExist) {
-			// CopySourceIfMatch failed: the source changed after Stat.
-			err.(*Error).Kind = nil
-		}
-		return store.ObjectInfo{}, err
+		// A failed CopySourceIfMatch: the source changed after Stat.
+		return store.ObjectInfo{}, changed(mapError("Copy", dstBucket, dstKey, err))
 	}
 	if r := out.CopyObjectResult; r != nil {
 		info.ETag = trimETag(r.ETag)
