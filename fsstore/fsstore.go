@@ -247,7 +247,27 @@ func (s *Store) notFound(bucket, key string, err error) error {
 		}
 		return fmt.Errorf("%w: %s/%s", store.ErrNotExist, bucket, key)
 	}
+	if s.viaSymlink(bucket, key) {
+		// os.Root refused a link leading out of the root.
+		return fmt.Errorf("%w: %s/%s", store.ErrNotExist, bucket, key)
+	}
 	return fmt.Errorf("fsstore: %s/%s: %w", bucket, key, err)
+}
+
+// viaSymlink reports whether the path of key crosses a symbolic link.
+func (s *Store) viaSymlink(bucket, key string) bool {
+	p := bucket
+	for seg := range strings.SplitSeq(key, "/") {
+		p += "/" + seg
+		fi, err := s.root.Lstat(p)
+		if err != nil {
+			return false
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Store) syncDir(name string) error {

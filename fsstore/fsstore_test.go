@@ -17,9 +17,17 @@ func newTestStore(t *testing.T, opts ...Option) *Store {
 	return s
 }
 
-func conformance(opts ...Option) storetest.NewStoreFunc {
+func conformance(fast bool, opts ...Option) storetest.NewStoreFunc {
 	return func(t *testing.T) (store.Store, string) {
-		s := newTestStore(t, opts...)
+		dir := t.TempDir()
+		if fast {
+			dir = fastTempDir(t)
+		}
+		s, err := New(dir, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
 		if err := s.CreateBucket(t.Context(), "bucket"); err != nil {
 			t.Fatal(err)
 		}
@@ -27,10 +35,14 @@ func conformance(opts ...Option) storetest.NewStoreFunc {
 	}
 }
 
+// TestConformanceXattr runs the suite on the default test directory
+// (a real disk file system, with fsync).
 func TestConformanceXattr(t *testing.T) {
-	storetest.Run(t, conformance(WithMetadata(MetadataXattr)))
+	storetest.Run(t, conformance(false, WithMetadata(MetadataXattr)))
 }
 
+// TestConformanceSidecar runs the suite with metadata forced into sidecar
+// files, on tmpfs where available (the code paths do not depend on it).
 func TestConformanceSidecar(t *testing.T) {
-	storetest.Run(t, conformance(WithMetadata(MetadataSidecar)))
+	storetest.Run(t, conformance(true, WithMetadata(MetadataSidecar)))
 }

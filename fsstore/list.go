@@ -157,7 +157,9 @@ func (w *walker) walk(rel string) error {
 }
 
 func (w *walker) stat(key string) (store.ObjectInfo, error) {
-	f, err := w.s.root.OpenFile(objPath(w.bucket, key), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	// readDir saw a regular file here; open it directly (a symlink put
+	// in its place meanwhile is at worst followed inside the root).
+	f, err := w.s.root.OpenFile(objPath(w.bucket, key), os.O_RDONLY, 0)
 	if err != nil {
 		return store.ObjectInfo{}, w.s.notFound(w.bucket, key, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/deltaglider-go/deltaglider/store"
@@ -82,6 +83,9 @@ func (s *Store) createTemp(bucket string) (*os.File, string, error) {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, "", fmt.Errorf("fsstore: %w", err)
 		}
+		if err := s.bucketDir(bucket); err != nil {
+			return nil, "", err
+		}
 		if err := s.root.MkdirAll(bucket+"/"+tmpDir, 0o755); err != nil {
 			return nil, "", fmt.Errorf("fsstore: %w", err)
 		}
@@ -109,10 +113,10 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 	if opts.Size < store.SizeUnknown {
 		return store.ObjectInfo{}, fmt.Errorf("fsstore: invalid size %d", opts.Size)
 	}
-	if err := s.bucketDir(bucket); err != nil {
+	if err := store.ValidateBucket(bucket); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	f, tmp, err := s.createTemp(bucket)
+	f, tmp, err := s.createTemp(bucket) // checks that the bucket exists
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -201,8 +205,12 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 }
 
 // copyBody copies r to f (and h), honouring ctx and the declared size.
+var bufPool = sync.Pool{New: func() any { return new([256 << 10]byte) }}
+
 func copyBody(ctx context.Context, f *os.File, h hash.Hash, r io.Reader, size int64) (int64, error) {
-	buf := make([]byte, 256<<10)
+	bp := bufPool.Get().(*[256 << 10]byte)
+	defer bufPool.Put(bp)
+	buf := bp[:]
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -267,9 +275,11 @@ func (s *Store) publish(bucket, key, tmp string, ifNotExists bool) error {
 	var err error
 	// A concurrent Delete may prune a parent directory between mkdirs and
 	// the rename; try again in that case.
-	for range 8 {
-		if err = s.mkdirs(dst); err != nil {
-			break
+	for i := range 8 {
+		if i > 0 {
+			if err = s.mkdirs(dst); err != nil {
+				break
+			}
 		}
 		if ifNotExists {
 			err = s.root.Link(tmp, dst)
@@ -316,8 +326,10 @@ func (s *Store) writeSidecar(bucket, key string, data []byte) error {
 	}
 	dst := sidecarPath(bucket, key)
 	if err == nil {
-		if err = s.mkdirs(dst); err == nil {
-			err = s.root.Rename(tmp, dst)
+		if err = s.root.Rename(tmp, dst); errors.Is(err, fs.ErrNotExist) {
+			if err = s.mkdirs(dst); err == nil {
+				err = s.root.Rename(tmp, dst)
+			}
 		}
 	}
 	if err != nil {
@@ -347,9 +359,9 @@ func (s *Store) open(ctx context.Context, bucket, key string) (*os.File, store.O
 		}
 		defer lk.Close()
 	}
-	f, err := s.root.OpenFile(objPath(bucket, key), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := s.openData(bucket, key)
 	if err != nil {
-		return nil, store.ObjectInfo{}, s.notFound(bucket, key, err)
+		return nil, store.ObjectInfo{}, err
 	}
 	info, err := s.describe(f, bucket, key)
 	if err != nil {
@@ -357,6 +369,24 @@ func (s *Store) open(ctx context.Context, bucket, key string) (*os.File, store.O
 		return nil, store.ObjectInfo{}, err
 	}
 	return f, info, nil
+}
+
+// openData opens the data file of key. Symbolic links are not objects
+// (List skips them too), whether they point inside the root or, which
+// os.Root refuses anyway, outside it.
+func (s *Store) openData(bucket, key string) (*os.File, error) {
+	p := objPath(bucket, key)
+	f, err := s.root.OpenFile(p, os.O_RDONLY, 0)
+	if fi, lerr := s.root.Lstat(p); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if f != nil {
+			f.Close()
+		}
+		return nil, s.notFound(bucket, key, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, s.notFound(bucket, key, err)
+	}
+	return f, nil
 }
 
 // describe builds the ObjectInfo of an open data file: size and modtime

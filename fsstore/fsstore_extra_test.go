@@ -1,0 +1,463 @@
+package fsstore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/deltaglider-go/deltaglider/store"
+)
+
+func mustPut(t *testing.T, s *Store, bucket, key string, body []byte, md map[string]string) store.ObjectInfo {
+	t.Helper()
+	info, err := s.Put(t.Context(), bucket, key, bytes.NewReader(body), store.PutOptions{Size: int64(len(body)), Metadata: md})
+	if err != nil {
+		t.Fatalf("Put(%q): %v", key, err)
+	}
+	return info
+}
+
+func listKeys(t *testing.T, s *Store, bucket string, opts store.ListOptions) []string {
+	t.Helper()
+	var keys []string
+	if err := s.List(t.Context(), bucket, opts, func(e store.Entry) error {
+		keys = append(keys, e.Key)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// fastTempDir returns a temporary directory on tmpfs (/dev/shm) where
+// there is one, for tests that write many files; else t.TempDir().
+func fastTempDir(t *testing.T) string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "fsstore-test-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
+}
+
+func newBucket(t *testing.T, opts ...Option) (*Store, string) {
+	t.Helper()
+	s := newTestStore(t, opts...)
+	if err := s.CreateBucket(t.Context(), "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	return s, "bkt"
+}
+
+// TestListManyKeys lists 20k keys in a mix of flat and nested directories
+// and checks order, completeness and StartAfter resumption.
+func TestListManyKeys(t *testing.T) {
+	n := 20000
+	if testing.Short() {
+		n = 3000
+	}
+	s, err := New(fastTempDir(t), WithoutSync(), WithMetadata(MetadataXattr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := "bkt"
+	if err := s.CreateBucket(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for i := range n {
+		var k string
+		switch i % 4 {
+		case 0:
+			k = fmt.Sprintf("flat-%06d", i)
+		case 1:
+			k = fmt.Sprintf("d%02d/k%06d", i%37, i)
+		case 2:
+			k = fmt.Sprintf("d%02d-x/%06d.bin", i%11, i)
+		default:
+			k = fmt.Sprintf("deep/%d/%d/%06d", i%5, i%3, i)
+		}
+		keys = append(keys, k)
+	}
+	// Writers in parallel: on a virtual disk most of a Put is waiting.
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				if _, err := s.Put(t.Context(), b, keys[i], strings.NewReader(keys[i]), store.PutOptions{Size: int64(len(keys[i]))}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	slices.Sort(keys)
+	got := listKeys(t, s, b, store.ListOptions{})
+	if !slices.Equal(got, keys) {
+		t.Fatalf("listing of %d keys differs (got %d keys)", len(keys), len(got))
+	}
+	mid := keys[len(keys)/2]
+	got = listKeys(t, s, b, store.ListOptions{StartAfter: mid})
+	if !slices.Equal(got, keys[len(keys)/2+1:]) {
+		t.Fatalf("listing after %q differs", mid)
+	}
+	got = listKeys(t, s, b, store.ListOptions{Delimiter: "/"})
+	var want []string
+	for _, k := range keys {
+		if i := strings.IndexByte(k, '/'); i >= 0 {
+			k = k[:i+1]
+		}
+		if len(want) == 0 || want[len(want)-1] != k {
+			want = append(want, k)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("delimited listing: got %d entries, want %d", len(got), len(want))
+	}
+}
+
+// TestCrossProcessConditionalCreate races 8 processes (this test binary
+// re-executed) on one conditional create: exactly one may win.
+func TestCrossProcessConditionalCreate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for _, mode := range []MetadataMode{MetadataXattr, MetadataSidecar} {
+		t.Run(mode.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := New(dir, WithMetadata(mode))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.CreateBucket(t.Context(), "bkt"); err != nil {
+				t.Fatal(err)
+			}
+			goFile := filepath.Join(t.TempDir(), "go")
+			const procs = 8
+			cmds := make([]*exec.Cmd, procs)
+			outs := make([]*bytes.Buffer, procs)
+			for i := range procs {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestHelperConditionalPut$", "-test.count=1")
+				cmd.Env = append(os.Environ(), "FSSTORE_HELPER_DIR="+dir, "FSSTORE_HELPER_GO="+goFile,
+					fmt.Sprintf("FSSTORE_HELPER_ID=%d", i), "FSSTORE_HELPER_MODE="+mode.String())
+				outs[i] = new(bytes.Buffer)
+				cmd.Stdout, cmd.Stderr = outs[i], outs[i]
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				cmds[i] = cmd
+			}
+			time.Sleep(100 * time.Millisecond) // let them reach the starting line
+			if err := os.WriteFile(goFile, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			won, lost := -1, 0
+			for i, cmd := range cmds {
+				if err := cmd.Wait(); err != nil {
+					t.Errorf("process %d: %v\n%s", i, err, outs[i])
+					continue
+				}
+				switch out := outs[i].String(); {
+				case strings.Contains(out, "RESULT:won"):
+					if won >= 0 {
+						t.Errorf("processes %d and %d both won", won, i)
+					}
+					won = i
+				case strings.Contains(out, "RESULT:exist"):
+					lost++
+				default:
+					t.Errorf("process %d: %s", i, out)
+				}
+			}
+			if won < 0 || lost != procs-1 {
+				t.Fatalf("winner %d, %d losers; want one winner and %d losers", won, lost, procs-1)
+			}
+			rc, info, err := s.Get(t.Context(), "bkt", "race", 0, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			var buf bytes.Buffer
+			buf.ReadFrom(rc)
+			if want := helperBody(won); !bytes.Equal(buf.Bytes(), want) || info.Metadata["writer"] != fmt.Sprint(won) {
+				t.Errorf("stored object is not the winner's (metadata %q)", info.Metadata)
+			}
+		})
+	}
+}
+
+func helperBody(id int) []byte {
+	return bytes.Repeat([]byte(fmt.Sprintf("writer %d\n", id)), 5000+id)
+}
+
+// TestHelperConditionalPut is the child of TestCrossProcessConditionalCreate.
+func TestHelperConditionalPut(t *testing.T) {
+	dir := os.Getenv("FSSTORE_HELPER_DIR")
+	if dir == "" {
+		t.Skip("child process of TestCrossProcessConditionalCreate")
+	}
+	var id int
+	fmt.Sscan(os.Getenv("FSSTORE_HELPER_ID"), &id)
+	mode := MetadataXattr
+	if os.Getenv("FSSTORE_HELPER_MODE") == "sidecar" {
+		mode = MetadataSidecar
+	}
+	s, err := New(dir, WithMetadata(mode))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(os.Getenv("FSSTORE_HELPER_GO")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	body := helperBody(id)
+	_, err = s.Put(t.Context(), "bkt", "race", bytes.NewReader(body), store.PutOptions{
+		Size: int64(len(body)), IfNotExists: true, Metadata: map[string]string{"writer": fmt.Sprint(id)}})
+	switch {
+	case err == nil:
+		fmt.Println("RESULT:won")
+	case errors.Is(err, store.ErrExist):
+		fmt.Println("RESULT:exist")
+	default:
+		t.Fatal(err)
+	}
+}
+
+func TestInternalFilesHiddenAndCleaned(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, "bkt", "k", []byte("v"), map[string]string{"a": "b"})
+	// Leftovers of crashed writers: one old, one recent.
+	tmp := filepath.Join(dir, "bkt", ".dg", "tmp")
+	old, recent := filepath.Join(tmp, "old.tmp"), filepath.Join(tmp, "recent.tmp")
+	for _, p := range []string{old, recent} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if got := listKeys(t, s, "bkt", store.ListOptions{}); !slices.Equal(got, []string{"k"}) {
+		t.Errorf("listing shows %q", got)
+	}
+	s.Close()
+	s, err = New(dir) // cleans temp files older than an hour
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("stale temp file survived New: %v", err)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("recent temp file removed: %v", err)
+	}
+	if err := s.Cleanup(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(recent); !os.IsNotExist(err) {
+		t.Errorf("Cleanup(0) left %s", recent)
+	}
+	// The internal directory cannot be reached through keys.
+	for _, k := range []string{".dg", ".dg/tmp/x", ".dg/meta/k.dgmeta"} {
+		_, err := s.Put(ctx, "bkt", k, strings.NewReader("x"), store.PutOptions{Size: 1})
+		if !errors.Is(err, store.ErrInvalidKey) {
+			t.Errorf("Put(%q) = %v, want ErrInvalidKey", k, err)
+		}
+		if _, err := s.Stat(ctx, "bkt", k); !errors.Is(err, store.ErrInvalidKey) {
+			t.Errorf("Stat(%q) = %v, want ErrInvalidKey", k, err)
+		}
+	}
+	// ".dg" is reserved only as the first segment.
+	mustPut(t, s, "bkt", "x/.dg", []byte("ok"), nil)
+	mustPut(t, s, "bkt", ".dgx", []byte("ok"), nil)
+	if got := listKeys(t, s, "bkt", store.ListOptions{}); !slices.Equal(got, []string{".dgx", "k", "x/.dg"}) {
+		t.Errorf("listing shows %q", got)
+	}
+}
+
+func TestKeyConflicts(t *testing.T) {
+	s, b := newBucket(t)
+	ctx := t.Context()
+	mustPut(t, s, b, "a/b", []byte("1"), nil)
+	for _, ifne := range []bool{false, true} {
+		for _, k := range []string{"a", "a/b/c"} {
+			_, err := s.Put(ctx, b, k, strings.NewReader("x"), store.PutOptions{Size: 1, IfNotExists: ifne})
+			if !errors.Is(err, store.ErrInvalidKey) {
+				t.Errorf("Put(%q, IfNotExists %v) next to a/b = %v, want ErrInvalidKey", k, ifne, err)
+			}
+		}
+	}
+	// Once a/b is gone (and its directory pruned) "a" is a fine key.
+	if err := s.Delete(ctx, b, "a/b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), b, "a")); !os.IsNotExist(err) {
+		t.Errorf("empty directory not pruned: %v", err)
+	}
+	mustPut(t, s, b, "a", []byte("2"), nil)
+}
+
+func TestSymlinksIgnored(t *testing.T) {
+	s, b := newBucket(t)
+	mustPut(t, s, b, "real", []byte("data"), nil)
+	outside := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(outside, []byte("secret"), 0o644)
+	bdir := filepath.Join(s.Dir(), b)
+	os.Symlink("real", filepath.Join(bdir, "inside-link"))
+	os.Symlink(outside, filepath.Join(bdir, "outside-link"))
+	os.Symlink(filepath.Dir(outside), filepath.Join(bdir, "dir-link"))
+	for _, k := range []string{"inside-link", "outside-link", "dir-link/secret"} {
+		if _, err := s.Stat(t.Context(), b, k); !errors.Is(err, store.ErrNotExist) {
+			t.Errorf("Stat(%q) = %v, want ErrNotExist", k, err)
+		}
+	}
+	if got := listKeys(t, s, b, store.ListOptions{}); !slices.Equal(got, []string{"real"}) {
+		t.Errorf("listing shows %q", got)
+	}
+}
+
+// TestProxyMetadata reads a file written the way the DeltaGlider proxy's
+// filesystem backend writes it (FileMetadata JSON in user.dg.metadata).
+func TestProxyMetadata(t *testing.T) {
+	s, b := newBucket(t, WithMetadata(MetadataXattr))
+	p := filepath.Join(s.Dir(), b, "releases", "app-1.1.zip.delta")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte("delta bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blob := `{"tool":"deltaglider/0.8.0","original_name":"app-1.1.zip","file_sha256":"ab12",` +
+		`"file_size":1048576,"md5":"0f0f","created_at":"2026-05-01T10:00:00Z","content_type":"application/zip",` +
+		`"user_metadata":{"Owner":"ops"},"note":"delta","ref_key":"releases/reference.bin","ref_sha256":"cd34",` +
+		`"delta_size":11,"delta_cmd":"xdelta3 -e -9 -s reference.bin app-1.1.zip app-1.1.zip.delta"}`
+	if err := unix.Setxattr(p, XattrName, []byte(blob), 0); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Stat(t.Context(), b, "releases/app-1.1.zip.delta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"dg-tool": "deltaglider/0.8.0", "dg-original-name": "app-1.1.zip", "dg-file-sha256": "ab12",
+		"dg-file-size": "1048576", "dg-md5": "0f0f", "dg-created-at": "2026-05-01T10:00:00Z", "owner": "ops",
+		"dg-note": "delta", "dg-ref-key": "releases/reference.bin", "dg-ref-sha256": "cd34", "dg-delta-size": "11",
+		"dg-delta-cmd": "xdelta3 -e -9 -s reference.bin app-1.1.zip app-1.1.zip.delta",
+	}
+	if fmt.Sprint(info.Metadata) != fmt.Sprint(want) || info.ContentType != "application/zip" || info.Size != 11 {
+		t.Errorf("proxy object read as %q %q size %d\nwant %q", info.Metadata, info.ContentType, info.Size, want)
+	}
+	if !strings.HasPrefix(info.ETag, "w-") {
+		t.Errorf("ETag of a foreign file = %q, want a derived w- tag", info.ETag)
+	}
+	// What we write is what the proxy reads: known keys as typed fields.
+	mustPut(t, s, b, "ours", []byte("x"), map[string]string{"dg-file-size": "42", "dg-delta-size": "007", "dg-note": "reference", "x": "y"})
+	raw := make([]byte, 4096)
+	n, err := unix.Getxattr(filepath.Join(s.Dir(), b, "ours"), XattrName, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frag := range []string{`"file_size":42`, `"note":"reference"`, `"user_metadata":{`, `"dg-delta-size":"007"`, `"x":"y"`, `"dg_store":{`} {
+		if !strings.Contains(string(raw[:n]), frag) {
+			t.Errorf("blob %s lacks %s", raw[:n], frag)
+		}
+	}
+}
+
+// TestForeignFiles checks files written into a bucket by other tools.
+func TestForeignFiles(t *testing.T) {
+	s, b := newBucket(t)
+	p := filepath.Join(s.Dir(), b, "dropped.txt")
+	os.WriteFile(p, []byte("one"), 0o644)
+	i1, err := s.Stat(t.Context(), b, "dropped.txt")
+	if err != nil || i1.Size != 3 || i1.ETag == "" {
+		t.Fatalf("Stat = %+v, %v", i1, err)
+	}
+	// Our own object edited in place by another tool: the stored MD5 no
+	// longer applies and the ETag must change.
+	i2 := mustPut(t, s, b, "ours", []byte("version one"), nil)
+	f, _ := os.OpenFile(filepath.Join(s.Dir(), b, "ours"), os.O_WRONLY, 0)
+	f.WriteAt([]byte("VERSION"), 0)
+	later := time.Now().Add(time.Second)
+	f.Close()
+	os.Chtimes(filepath.Join(s.Dir(), b, "ours"), later, later)
+	i3, err := s.Stat(t.Context(), b, "ours")
+	if err != nil || i3.ETag == i2.ETag {
+		t.Errorf("ETag after an in-place edit: %q (was %q), %v", i3.ETag, i2.ETag, err)
+	}
+}
+
+// TestAutoFallsBackToSidecar stores metadata too large for an ext4 xattr.
+func TestAutoFallsBackToSidecar(t *testing.T) {
+	s, b := newBucket(t) // MetadataAuto
+	big := map[string]string{}
+	for i := range 8 {
+		big[fmt.Sprintf("k%d", i)] = strings.Repeat("v", 2000)
+	}
+	mustPut(t, s, b, "big", []byte("x"), big)
+	info, err := s.Stat(t.Context(), b, "big")
+	if err != nil || len(info.Metadata) != 8 || info.Metadata["k3"] != big["k3"] {
+		t.Fatalf("Stat after large metadata = %d keys, %v", len(info.Metadata), err)
+	}
+	// Overwriting with small metadata goes back to the xattr and the
+	// sidecar is removed.
+	mustPut(t, s, b, "big", []byte("y"), map[string]string{"small": "1"})
+	info, _ = s.Stat(t.Context(), b, "big")
+	if len(info.Metadata) != 1 {
+		t.Errorf("metadata after overwrite: %q", info.Metadata)
+	}
+	if s.MetadataMode() == MetadataXattr {
+		if _, err := os.Stat(filepath.Join(s.Dir(), b, ".dg", "meta", "big.dgmeta")); !os.IsNotExist(err) {
+			t.Errorf("stale sidecar kept: %v", err)
+		}
+	}
+}
+
+// TestSidecarOfOtherVersionIgnored: a sidecar that belongs to another
+// inode (e.g. a crash between data rename and sidecar rename) is ignored.
+func TestSidecarOfOtherVersionIgnored(t *testing.T) {
+	s, b := newBucket(t, WithMetadata(MetadataSidecar))
+	mustPut(t, s, b, "k", []byte("one"), map[string]string{"v": "1"})
+	// Replace the data file behind the store's back.
+	p := filepath.Join(s.Dir(), b, "k")
+	os.WriteFile(p+".new", []byte("two"), 0o644)
+	os.Rename(p+".new", p)
+	info, err := s.Stat(t.Context(), b, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Metadata) != 0 || !strings.HasPrefix(info.ETag, "w-") {
+		t.Errorf("stale sidecar used: %q etag %q", info.Metadata, info.ETag)
+	}
+}
