@@ -26,21 +26,29 @@ const srcHashLen = 8
 //
 // Unlike xdelta3's source window there is no horizon: content anywhere in
 // the source can be matched from anywhere in the target.
+//
+// The high bits of a slot that position numbers do not need (32 minus the
+// bit length of the number of samples) hold a tag taken from the hash, so
+// most lookups of absent strings are rejected without touching the source.
 type sourceIndex struct {
 	src      []byte
 	step     int
 	ways     int
 	nbuckets uint64
 	table    []uint32
+	kbits    uint   // bits of a slot holding position/step+1
+	kmask    uint32 // (1<<kbits)-1
 }
 
 // hashSrc mixes 8 source bytes; the bucket is taken from the high bits.
 func hashSrc(v uint64) uint64 { return v * 0x9E3779B97F4A7C15 }
 
-// bucket returns the first slot of the bucket for the 8-byte value v.
-func (x *sourceIndex) bucket(v uint64) int {
-	hi, _ := bits.Mul64(hashSrc(v), x.nbuckets)
-	return int(hi) * x.ways
+// bucket returns the first slot of the bucket for the 8-byte value v and
+// the tag (already shifted into place) its slots carry.
+func (x *sourceIndex) bucket(v uint64) (int, uint32) {
+	h := hashSrc(v)
+	hi, lo := bits.Mul64(h, x.nbuckets)
+	return int(hi) * x.ways, uint32(lo>>32) &^ x.kmask
 }
 
 // build (re)indexes src, reusing the table's memory when it is big enough.
@@ -62,6 +70,8 @@ func (x *sourceIndex) build(src []byte, step, ways int) error {
 		return nil
 	}
 	x.nbuckets = uint64(nb)
+	x.kbits = uint(bits.Len32(uint32(samples)))
+	x.kmask = uint32(1)<<x.kbits - 1
 	n := nb * ways
 	if cap(x.table) >= n {
 		x.table = x.table[:n]
@@ -73,17 +83,16 @@ func (x *sourceIndex) build(src []byte, step, ways int) error {
 	last := len(src) - srcHashLen
 	if ways == 1 {
 		for p, k := 0, uint32(1); p <= last; p, k = p+step, k+1 {
-			v := binary.LittleEndian.Uint64(src[p:])
-			t[x.bucket(v)] = k
+			b, tag := x.bucket(binary.LittleEndian.Uint64(src[p:]))
+			t[b] = k | tag
 		}
 		return nil
 	}
 	for p, k := 0, uint32(1); p <= last; p, k = p+step, k+1 {
-		v := binary.LittleEndian.Uint64(src[p:])
-		b := x.bucket(v)
+		b, tag := x.bucket(binary.LittleEndian.Uint64(src[p:]))
 		s := t[b : b+ways : b+ways]
 		copy(s[1:], s[:ways-1])
-		s[0] = k
+		s[0] = k | tag
 	}
 	return nil
 }

@@ -10,11 +10,13 @@ type levelParams struct {
 	srcStep   int  // source sampling step (see sourceIndex)
 	srcWays   int  // slots per source-index bucket
 	tgtChain  int  // in-window hash-chain candidates per position (0: no target matching)
+	tgtLen    int  // bytes hashed for in-window matching (4..8)
 	tgtBits   int  // log2 of the largest in-window head table
 	prevBits  int  // log2 of the in-window chain ring (chains reach this far back)
 	lazy      int  // how many following positions lazy matching tries
 	nice      int  // a match worth this much stops the search and lazy matching
 	skipShift uint // in unmatched stretches, advance 1+run>>skipShift bytes (0: every byte)
+	maxSkip   int  // ... but at most 1+maxSkip bytes
 	insStep   int  // inside emitted matches, index every insStep-th position for in-window matching
 }
 
@@ -27,16 +29,16 @@ const (
 )
 
 var levelTable = [BestLevel + 1]levelParams{
-	0: {srcStep: 16, srcWays: 1, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4},
-	1: {srcStep: 16, srcWays: 1, tgtChain: 1, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, insStep: 16},
-	2: {srcStep: 12, srcWays: 1, tgtChain: 2, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, insStep: 16},
-	3: {srcStep: 8, srcWays: 1, tgtChain: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, insStep: 16},
-	4: {srcStep: 8, srcWays: 1, tgtChain: 6, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, insStep: 8},
-	5: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, insStep: 8},
-	6: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtBits: 20, prevBits: 17, lazy: 1, nice: 64, skipShift: 7, insStep: 8},
-	7: {srcStep: 4, srcWays: 2, tgtChain: 16, tgtBits: 20, prevBits: 17, lazy: 2, nice: 128, skipShift: 0, insStep: 4},
-	8: {srcStep: 4, srcWays: 4, tgtChain: 32, tgtBits: 21, prevBits: 18, lazy: 2, nice: 256, skipShift: 0, insStep: 2},
-	9: {srcStep: 2, srcWays: 4, tgtChain: 64, tgtBits: 22, prevBits: 18, lazy: 2, nice: 512, skipShift: 0, insStep: 1},
+	0: {srcStep: 16, srcWays: 1, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4, maxSkip: 64},
+	1: {srcStep: 16, srcWays: 1, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16},
+	2: {srcStep: 12, srcWays: 1, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16},
+	3: {srcStep: 8, srcWays: 1, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16},
+	4: {srcStep: 8, srcWays: 1, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8},
+	5: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8},
+	6: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 17, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8},
+	7: {srcStep: 4, srcWays: 2, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 17, lazy: 2, nice: 128, skipShift: 0, insStep: 4},
+	8: {srcStep: 4, srcWays: 4, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 18, lazy: 2, nice: 256, skipShift: 0, insStep: 2},
+	9: {srcStep: 2, srcWays: 4, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 18, lazy: 2, nice: 512, skipShift: 0, insStep: 1},
 }
 
 // Match kinds.
@@ -78,6 +80,7 @@ type matcher struct {
 	head     []int32 // in-window hash -> position+1
 	prev     []int32 // chain ring: position -> previous position+1 with the same hash
 	tgtShift uint
+	tgtKeep  uint // 64 - 8*tgtLen: shift dropping the bytes after the hashed ones
 	prevMask int
 	nextIns  int // first position not yet inserted into head/prev
 
@@ -143,7 +146,8 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 		} else {
 			m.head = make([]int32, 1<<b)
 		}
-		m.tgtShift = uint(32 - b)
+		m.tgtShift = uint(64 - b)
+		m.tgtKeep = uint(64 - 8*p.tgtLen)
 		if p.tgtChain > 1 {
 			pb := p.prevBits
 			for pb > 8 && 1<<(pb-1) >= len(tgt) {
@@ -253,13 +257,16 @@ func (m *matcher) findBest(i int) match {
 		}
 		if x := m.idx; x != nil && i+srcHashLen <= n && best.value < m.p.nice {
 			v := load64(tgt, i)
-			b := x.bucket(v)
+			b, tag := x.bucket(v)
 			step := x.step
 			for _, e := range x.table[b : b+x.ways] {
 				if e == 0 {
 					break
 				}
-				p := int(e-1) * step
+				if e&^x.kmask != tag {
+					continue
+				}
+				p := int(e&x.kmask-1) * step
 				if load64(src, p) != v {
 					continue
 				}
@@ -269,8 +276,8 @@ func (m *matcher) findBest(i int) match {
 	}
 
 	// Earlier in the window, through the hash chains.
-	if m.p.tgtChain > 0 {
-		h := (v32 * 2654435761) >> m.tgtShift
+	if m.p.tgtChain > 0 && i+8 <= n {
+		h := m.tgtHash(load64(tgt, i))
 		head := m.head[h]
 		if i >= m.nextIns {
 			if m.prev != nil {
@@ -282,16 +289,18 @@ func (m *matcher) findBest(i int) match {
 		cand := int(head) - 1
 		ring := m.prevMask + 1
 		for depth := m.p.tgtChain; cand >= 0 && best.value < m.p.nice; {
-			if load32(tgt, cand) == v32 {
+			// Skip candidates that cannot reach past the best match's end.
+			if fl := best.end - i; load32(tgt, cand) == v32 && (fl < 4 || (fl < n-i && tgt[cand+fl] == tgt[i+fl])) {
 				f := 4 + matchLen(tgt[cand+4:], tgt[i+4:])
 				k := 0
 				for lim := min(i-m.litStart, cand); k < lim && tgt[i-k-1] == tgt[cand-k-1]; k++ {
 				}
-				s := i - k
-				c := match{start: s, end: i + f, addr: int64(cand - k), kind: kindTgt}
-				c.value = m.value(f+k, m.estSegLen+uint64(cand-k), s)
-				if better(c, &best) {
-					best = c
+				if s := i - k; f+k-2 >= best.value {
+					c := match{start: s, end: i + f, addr: int64(cand - k), kind: kindTgt}
+					c.value = m.value(f+k, m.estSegLen+uint64(cand-k), s)
+					if better(c, &best) {
+						best = c
+					}
 				}
 			}
 			depth--
@@ -308,13 +317,19 @@ func (m *matcher) findBest(i int) match {
 	return best
 }
 
+// tgtHash hashes the first tgtLen bytes of v (little-endian) for the
+// in-window head table.
+func (m *matcher) tgtHash(v uint64) uint64 {
+	return ((v << m.tgtKeep) * 0x9E3779B97F4A7C15) >> m.tgtShift
+}
+
 // insert adds window positions [from, to) to the in-window hash chains,
 // every step-th position.
 func (m *matcher) insert(from, to, step int) {
 	tgt := m.tgt
-	to = min(to, len(tgt)-3)
+	to = min(to, len(tgt)-7)
 	for i := max(from, m.nextIns); i < to; i += step {
-		h := (load32(tgt, i) * 2654435761) >> m.tgtShift
+		h := m.tgtHash(load64(tgt, i))
 		if m.prev != nil {
 			m.prev[i&m.prevMask] = m.head[h]
 		}
@@ -359,7 +374,7 @@ func (m *matcher) parse() {
 		if c.value < minValue {
 			i++
 			if p.skipShift > 0 {
-				i += (i - m.litStart) >> p.skipShift
+				i += min((i-m.litStart)>>p.skipShift, p.maxSkip)
 			}
 			continue
 		}
