@@ -1,0 +1,214 @@
+package bsdiff
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// ctrl is one bsdiff control triple: add diffLen bytes of (new - old)
+// differences to old bytes, copy extraLen bytes from the extra stream, then
+// move the old-file cursor by seek.
+type ctrl struct {
+	diffLen, extraLen, seek int64
+}
+
+// delta is the format-independent encoder output. body holds len(new)
+// bytes in patch order: for each ctrl, diffLen bytewise differences
+// (new - old) then extraLen literal new bytes. The BSDIFF40 diff and extra
+// streams are the concatenations of the respective parts; BSDIFF43
+// interleaves them with the control triples.
+type delta struct {
+	ctrls []ctrl
+	body  []byte
+}
+
+// each calls fn for each ctrl with its diff and extra parts.
+func (d *delta) each(fn func(c ctrl, diff, extra []byte) error) error {
+	off := int64(0)
+	for _, c := range d.ctrls {
+		diff := d.body[off : off+c.diffLen]
+		off += c.diffLen
+		extra := d.body[off : off+c.extraLen]
+		off += c.extraLen
+		if err := fn(c, diff, extra); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Diff returns a patch that turns old into new. The format is
+// FormatBSDIFF40 unless WithFormat says otherwise. It fails with ErrTooLarge
+// when old or new is larger than the input cap (WithMaxInputSize).
+func Diff(old, new []byte, opts ...Option) ([]byte, error) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(old)) > o.maxInputSize || int64(len(new)) > o.maxInputSize {
+		return nil, fmt.Errorf("%w: old %d bytes, new %d bytes, cap %d", ErrTooLarge, len(old), len(new), o.maxInputSize)
+	}
+	d, err := computeDelta(old, new)
+	if err != nil {
+		return nil, err
+	}
+	return d.encode(&o)
+}
+
+func computeDelta(old, new []byte) (*delta, error) {
+	sa, err := suffixArray(old)
+	if err != nil {
+		return nil, err
+	}
+	d := &delta{body: make([]byte, len(new))}
+	d.ctrls = scanDelta(sa, old, new, d.body)
+	return d, nil
+}
+
+// matchLen returns the length of the common prefix of a and b.
+func matchLen(a, b []byte) int {
+	n := min(len(a), len(b))
+	a, b = a[:n], b[:n]
+	i := 0
+	// Compare 8 bytes at a time first.
+	for i+8 <= n {
+		if string(a[i:i+8]) != string(b[i:i+8]) {
+			break
+		}
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// search finds, by binary search over the suffix array sa of old, a
+// suffix of old sharing the longest common prefix with target. It returns
+// the suffix position and the common length.
+func search(sa []int32, old, target []byte) (pos, n int) {
+	if len(sa) == 0 {
+		return 0, 0
+	}
+	st, en := 0, len(sa)-1
+	for en-st >= 2 {
+		x := st + (en-st)/2
+		p := int(sa[x])
+		k := min(len(old)-p, len(target))
+		if bytes.Compare(old[p:p+k], target[:k]) < 0 {
+			st = x
+		} else {
+			en = x
+		}
+	}
+	ps, pe := int(sa[st]), int(sa[en])
+	ns, ne := matchLen(old[ps:], target), matchLen(old[pe:], target)
+	if ns > ne {
+		return ps, ns
+	}
+	return pe, ne
+}
+
+// scanDelta is bsdiff's approximate-match scan. Walking through new, it
+// looks up the longest exact match for each position; a match is accepted
+// when it is not just the continuation of the current alignment (scored by
+// counting bytes that already agree at the current old-new offset) by more
+// than 8 bytes. The previous alignment is then extended forward, the new
+// one backward, each as far as the extension keeps at least half of its
+// bytes equal; an overlap between the two is split where the byte counts
+// favour each side. The extended region is emitted as differences, the gap
+// between the two as extra bytes.
+//
+// out (len(new) bytes) receives the delta body; the control triples are
+// returned.
+func scanDelta(sa []int32, old, new, out []byte) []ctrl {
+	var ctrls []ctrl
+	oldSize, newSize := len(old), len(new)
+	var scan, n, pos, lastScan, lastPos, lastOffset int
+	for scan < newSize {
+		oldScore := 0
+		scan += n
+		scsc := scan
+		for ; scan < newSize; scan++ {
+			pos, n = search(sa, old, new[scan:])
+			for ; scsc < scan+n; scsc++ {
+				if j := scsc + lastOffset; j >= 0 && j < oldSize && old[j] == new[scsc] {
+					oldScore++
+				}
+			}
+			if (n == oldScore && n != 0) || n > oldScore+8 {
+				break
+			}
+			if j := scan + lastOffset; j >= 0 && j < oldSize && old[j] == new[scan] {
+				oldScore--
+			}
+		}
+		if n == oldScore && scan != newSize {
+			continue
+		}
+
+		// Extend the previous match forward from lastScan/lastPos.
+		var lenF int
+		{
+			s, best := 0, 0
+			for i := 0; lastScan+i < scan && lastPos+i < oldSize; {
+				if old[lastPos+i] == new[lastScan+i] {
+					s++
+				}
+				i++
+				if s*2-i > best*2-lenF {
+					best, lenF = s, i
+				}
+			}
+		}
+		// Extend the new match backward from scan/pos.
+		var lenB int
+		if scan < newSize {
+			s, best := 0, 0
+			for i := 1; scan >= lastScan+i && pos >= i; i++ {
+				if old[pos-i] == new[scan-i] {
+					s++
+				}
+				if s*2-i > best*2-lenB {
+					best, lenB = s, i
+				}
+			}
+		}
+		// Resolve an overlap between the two extensions.
+		if lastScan+lenF > scan-lenB {
+			overlap := (lastScan + lenF) - (scan - lenB)
+			s, best, lenS := 0, 0, 0
+			for i := 0; i < overlap; i++ {
+				if new[lastScan+lenF-overlap+i] == old[lastPos+lenF-overlap+i] {
+					s++
+				}
+				if new[scan-lenB+i] == old[pos-lenB+i] {
+					s--
+				}
+				if s > best {
+					best, lenS = s, i+1
+				}
+			}
+			lenF += lenS - overlap
+			lenB -= lenS
+		}
+
+		dn, do := new[lastScan:lastScan+lenF], old[lastPos:lastPos+lenF]
+		dst := out[lastScan : lastScan+lenF]
+		for i := range dst {
+			dst[i] = dn[i] - do[i]
+		}
+		extraStart, extraEnd := lastScan+lenF, scan-lenB
+		copy(out[extraStart:extraEnd], new[extraStart:extraEnd])
+		ctrls = append(ctrls, ctrl{
+			diffLen:  int64(lenF),
+			extraLen: int64(extraEnd - extraStart),
+			seek:     int64((pos - lenB) - (lastPos + lenF)),
+		})
+
+		lastScan = scan - lenB
+		lastPos = pos - lenB
+		lastOffset = pos - scan
+	}
+	return ctrls
+}
