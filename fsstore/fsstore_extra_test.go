@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -460,4 +461,81 @@ func TestSidecarOfOtherVersionIgnored(t *testing.T) {
 	if len(info.Metadata) != 0 || !strings.HasPrefix(info.ETag, "w-") {
 		t.Errorf("stale sidecar used: %q etag %q", info.Metadata, info.ETag)
 	}
+}
+
+// TestKilledWriter kills a process in the middle of a Put (SIGKILL, as a
+// crash would): nothing is visible under the key, the leftover temporary
+// file is never listed, and Cleanup removes it.
+func TestKilledWriter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	dir := t.TempDir()
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSlowPut$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "FSSTORE_HELPER_DIR="+dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the child has written at least 1 MiB of the body.
+	tmp := filepath.Join(dir, "bkt", ".dg", "tmp")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ents, _ := os.ReadDir(tmp)
+		if len(ents) == 1 {
+			if fi, err := ents[0].Info(); err == nil && fi.Size() >= 1<<20 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("child never wrote its body: %s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := s.Stat(ctx, "bkt", "victim"); !errors.Is(err, store.ErrNotExist) {
+		t.Errorf("Stat after the writer was killed: %v, want ErrNotExist", err)
+	}
+	if got := listKeys(t, s, "bkt", store.ListOptions{}); len(got) != 0 {
+		t.Errorf("listing after the writer was killed: %q", got)
+	}
+	if err := s.Cleanup(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("Cleanup left %d temporary files", len(ents))
+	}
+}
+
+// TestHelperSlowPut is the child of TestKilledWriter: a Put whose body
+// delivers 2 MiB and then blocks until the process is killed.
+func TestHelperSlowPut(t *testing.T) {
+	dir := os.Getenv("FSSTORE_HELPER_DIR")
+	if dir == "" {
+		t.Skip("child process of TestKilledWriter")
+	}
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(bytes.Repeat([]byte("z"), 2<<20))
+		select {} // never finishes: the parent kills the process
+	}()
+	s.Put(t.Context(), "bkt", "victim", pr, store.PutOptions{Size: 4 << 20})
+	t.Fatal("Put returned")
 }

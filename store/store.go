@@ -1,10 +1,3 @@
-// Package store defines Store, the small object-storage interface that the
-// delta engine runs on, its contract, portable errors, an in-memory
-// implementation, and helpers shared by all implementations. The conformance
-// suite every implementation must pass lives in store/storetest.
-//
-// Implementations: store.NewMemory (tests), fsstore (a local directory, the
-// embedded default) and s3store (any S3-compatible service).
 package store
 
 import (
