@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -38,6 +39,9 @@ type Config struct {
 	// retries) made by the SDK's standard retryer; 0 keeps the SDK
 	// default (3, or AWS_MAX_ATTEMPTS).
 	MaxAttempts int
+	// RetryMaxBackoff, if positive, caps the delay between attempts
+	// (SDK default 20 s; delays grow exponentially with jitter).
+	RetryMaxBackoff time.Duration
 	// HTTPTimeout, if positive, bounds each HTTP request (connect, send,
 	// and receiving the headers; not the streaming of a body).
 	HTTPTimeout time.Duration
@@ -57,7 +61,16 @@ func NewFromConfig(ctx context.Context, cfg Config, opts ...Option) (*Store, *s3
 		load = append(load, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)))
 	}
-	if cfg.MaxAttempts > 0 {
+	if cfg.RetryMaxBackoff > 0 {
+		load = append(load, config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				if cfg.MaxAttempts > 0 {
+					o.MaxAttempts = cfg.MaxAttempts
+				}
+				o.MaxBackoff = cfg.RetryMaxBackoff
+			})
+		}))
+	} else if cfg.MaxAttempts > 0 {
 		load = append(load, config.WithRetryMaxAttempts(cfg.MaxAttempts))
 	}
 	if cfg.HTTPTimeout > 0 {

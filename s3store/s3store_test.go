@@ -41,6 +41,10 @@ func newRaw(t *testing.T, opts ...s3store.Option) (*s3store.Store, *s3.Client) {
 
 // pendingUploads lists the multipart uploads in progress in bucket.
 func pendingUploads(t *testing.T, c *s3.Client, bucket string) []string {
+	return pendingUploadsOn(t, c, bucket)
+}
+
+func pendingUploadsOn(t *testing.T, c *s3.Client, bucket string) []string {
 	t.Helper()
 	out, err := c.ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
 	if err != nil {
@@ -347,7 +351,7 @@ func TestRetries(t *testing.T) {
 	defer ts.Close()
 	s, _, err := s3store.NewFromConfig(t.Context(), s3store.Config{
 		Endpoint: ts.URL, Region: "us-east-1", UsePathStyle: true,
-		AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 3,
+		AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 3, RetryMaxBackoff: 10 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -392,5 +396,3 @@ func hashOf(t *testing.T, r io.Reader) ([]byte, int64) {
 	}
 	return h.Sum(nil), n
 }
-
-var _ = time.Second
