@@ -66,6 +66,7 @@ func newApp(e *env) *cli.App {
 			rbCommand(e),
 			completionCommand(e),
 			decodeCommand(e),
+			encodeCommand(e),
 			infoCommand(e),
 		},
 		// Errors are printed by run, once, as one line.
