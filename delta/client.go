@@ -370,7 +370,11 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	if seeded {
 		limit = src.size + 1<<20 // the zero-diff delta is always kept
 	}
-	cd, err := codecFor(c.o.codec)
+	codecName := c.o.codec
+	if codecName == CodecBSDIFF && (ref.Size > bsdiffMaxInput || src.size > bsdiffMaxInput) {
+		codecName = CodecVCDIFF // bsdiff's encoder works in memory
+	}
+	cd, err := codecFor(codecName)
 	if err != nil {
 		return Info{}, false, err
 	}
@@ -399,13 +403,13 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	m := c.baseMeta(name, src)
 	m.RefKey, m.RefPath, m.RefSHA256 = rk, ReferenceName, ref.SHA256
 	m.DeltaSize = dsize
-	m.DeltaCmd = fmt.Sprintf("deltaglider-go %s -%d -s %s %s %s%s", c.o.codec, c.o.level, ReferenceName, name, name, DeltaSuffix)
+	m.DeltaCmd = fmt.Sprintf("deltaglider-go %s -%d -s %s %s %s%s", codecName, c.o.level, ReferenceName, name, name, DeltaSuffix)
 	m.Note = noteDelta
 	if seeded {
 		m.Note = noteZeroDiff
 	}
-	if c.o.codec != CodecVCDIFF {
-		m.Codec = c.o.codec
+	if codecName != CodecVCDIFF {
+		m.Codec = codecName
 	}
 	oi, err := c.s.Put(ctx, bucket, key+DeltaSuffix, io.NewSectionReader(tmp, 0, dsize), store.PutOptions{
 		Size: dsize, Metadata: m.encode(opts.Metadata), ContentType: opts.ContentType})
@@ -434,7 +438,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	}
 	return Info{Bucket: bucket, Key: key, StoredKey: key + DeltaSuffix, StoredAs: Delta, Size: src.size,
 		StoredSize: dsize, SHA256: src.sha256, ContentType: opts.ContentType, Metadata: opts.Metadata,
-		ModTime: oi.ModTime, ETag: oi.ETag, RefKey: rk, RefSHA256: ref.SHA256, Codec: c.o.codec,
+		ModTime: oi.ModTime, ETag: oi.ETag, RefKey: rk, RefSHA256: ref.SHA256, Codec: codecName,
 		CreatedReference: seeded}, false, nil
 }
 

@@ -222,6 +222,9 @@ func (c *Client) decodeStream(ctx context.Context, r *resolved) (io.Reader, []fu
 		}
 		return f, []func() error{f.Close}, nil
 	}
+	if cl, ok := out.(io.Closer); ok {
+		closers = append([]func() error{cl.Close}, closers...)
+	}
 	return out, closers, nil
 }
 

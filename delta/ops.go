@@ -356,6 +356,9 @@ func (c *Client) rebuild(ctx context.Context, bucket, dk string, ref *refFile) e
 	if err != nil {
 		return err
 	}
+	if cl, ok := out.(io.Closer); ok {
+		defer cl.Close()
+	}
 	info := Info{Key: logicalKey(dk), Size: m.FileSize, SHA256: m.FileSHA256}
 	v := newVerifier(ctx, out, nil, &info, 0, m.FileSize, nil)
 	_, err = c.Put(ctx, bucket, logicalKey(dk), v, PutOptions{Size: m.FileSize, ContentType: oi.ContentType, Metadata: user})

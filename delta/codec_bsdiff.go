@@ -1,0 +1,55 @@
+package delta
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/deltaglider-go/deltaglider/bsdiff"
+)
+
+// bsdiffCodec stores BSDIFF40 patches (dg-codec: bsdiff). Only this
+// package reads them: neither DeltaGlider tool does, so it is opt-in
+// (WithCodec). Its encoder works in memory on whole inputs (about 9x the
+// reference plus the target), so objects or references above
+// bsdiffMaxInput are encoded with vcdiff instead.
+type bsdiffCodec struct{}
+
+// bsdiffMaxInput is the largest reference or target bsdiff is used for.
+const bsdiffMaxInput = 256 << 20
+
+func init() { codecs[CodecBSDIFF] = bsdiffCodec{} }
+
+func (bsdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, _ int, _ []byte) error {
+	if sourceSize > bsdiffMaxInput || targetSize > bsdiffMaxInput {
+		return fmt.Errorf("%w: %d/%d bytes", bsdiff.ErrTooLarge, sourceSize, targetSize)
+	}
+	old := make([]byte, sourceSize)
+	if sourceSize > 0 {
+		if _, err := source.ReadAt(old, 0); err != nil && err != io.EOF {
+			return err
+		}
+	}
+	nw, err := io.ReadAll(io.LimitReader(target, bsdiffMaxInput+1))
+	if err != nil {
+		return err
+	}
+	p, err := bsdiff.Diff(old, nw)
+	if err != nil {
+		return err
+	}
+	_, err = dst.Write(p)
+	return err
+}
+
+func (bsdiffCodec) decode(patch io.Reader, source io.ReaderAt, sourceSize int64, maxOutput int64) (io.Reader, []byte, error) {
+	var opts []bsdiff.Option
+	if maxOutput >= 0 {
+		opts = append(opts, bsdiff.WithMaxNewSize(maxOutput))
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := bsdiff.Apply(pw, source, sourceSize, patch, opts...)
+		pw.CloseWithError(err)
+	}()
+	return pr, nil, nil
+}
