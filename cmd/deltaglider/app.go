@@ -51,7 +51,7 @@ func newApp(e *env) *cli.App {
 		ErrWriter:            e.stderr,
 		EnableBashCompletion: true,
 		HideVersion:          true,
-		Flags:                backendFlags(),
+		Flags:                append(backendFlags(), jsonFlag()),
 		Commands: []*cli.Command{
 			cpCommand(e),
 			lsCommand(e),
