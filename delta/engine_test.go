@@ -543,3 +543,47 @@ func TestCorpusSeries(t *testing.T) {
 }
 
 var _ = sort.Strings
+
+func TestRangeSkipsWindows(t *testing.T) {
+	ts := newBucket(t, "memory", store.NewMemory())
+	c := newClient(t, ts.s)
+	vs := versions(70, 2, 20<<20) // 3 windows of 8 MiB
+	put(t, c, ts.bucket, "w/a.zip", vs[0])
+	put(t, c, ts.bucket, "w/b.zip", vs[1])
+	n := int64(len(vs[1]))
+	ctx := context.Background()
+	for _, rg := range [][2]int64{{9 << 20, 1000}, {17<<20 + 5, -1}, {16<<20 - 10, 20}, {n - 1, 1}} {
+		before := windowsSkipped.Load()
+		rc, _, err := c.Get(ctx, ts.bucket, "w/b.zip", GetOptions{Offset: rg[0], Length: rg[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		end := n
+		if rg[1] >= 0 {
+			end = rg[0] + rg[1]
+		}
+		if err != nil || !bytes.Equal(got, vs[1][rg[0]:end]) {
+			t.Fatalf("range %v: %d bytes, %v", rg, len(got), err)
+		}
+		if windowsSkipped.Load() == before {
+			t.Errorf("range %v decoded from the first window", rg)
+		}
+	}
+	// A wrong recorded checksum is caught by VerifyWhole, not by a
+	// window-skipping range read (which checks each window's Adler-32).
+	tamper(t, ts, "w/b.zip.delta", nil, func(m map[string]string) map[string]string {
+		m["dg-file-sha256"] = sha([]byte("x"))
+		return m
+	})
+	rc, _, err := c.Get(ctx, ts.bucket, "w/b.zip", GetOptions{Offset: 9 << 20, Length: 10, VerifyWhole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(rc)
+	rc.Close()
+	if !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("VerifyWhole: %v", err)
+	}
+}

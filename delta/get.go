@@ -15,19 +15,27 @@ import (
 	"os/exec"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	"github.com/deltaglider-go/deltaglider/store"
+	"github.com/deltaglider-go/deltaglider/vcdiff"
 	"github.com/ulikunitz/xz"
 )
 
 // GetOptions controls Get.
 type GetOptions struct {
 	// Offset and Length select a byte range of the original (Length < 0:
-	// to the end). A delta is decoded from its start either way, and its
-	// checksum is verified before the range's reader reports io.EOF;
-	// ranges of direct objects are read from the store as they are.
+	// to the end). For a range of a delta only the windows the range needs
+	// are decoded (each checked by its Adler-32, against a reference whose
+	// SHA-256 is checked) when the patch allows it (no secondary
+	// compression in those windows, as this package writes them); the
+	// whole-object SHA-256 cannot be checked then. Ranges of direct objects
+	// are read from the store as they are.
 	Offset, Length int64
-	Progress       ProgressFunc
+	// VerifyWhole makes a range read of a delta decode the whole object and
+	// check its SHA-256 before the reader reports io.EOF.
+	VerifyWhole bool
+	Progress    ProgressFunc
 }
 
 // resolved is what a logical key maps to in the store.
@@ -157,15 +165,34 @@ func (c *Client) open(ctx context.Context, r *resolved, opts GetOptions, op stri
 		}
 		return newVerifier(ctx, body, []func() error{body.Close}, i, 0, length, prog), nil
 	}
-	out, closers, err := c.decodeStream(ctx, r)
+	fast := !whole && !opts.VerifyWhole
+	var skipOff int64
+	if fast {
+		skipOff = off
+	}
+	out, skipped, closers, err := c.decodeStream(ctx, r, skipOff)
 	if err != nil {
 		return nil, err
 	}
-	return newVerifier(ctx, out, closers, i, off, length, prog), nil
+	v := newVerifier(ctx, out, closers, i, off-skipped, length, prog)
+	v.partial = fast
+	v.n = skipped
+	return v, nil
 }
 
 // decodeStream opens the reconstructed content of a delta.
-func (c *Client) decodeStream(ctx context.Context, r *resolved) (io.Reader, []func() error, error) {
+func (c *Client) decodeStream(ctx context.Context, r *resolved, off int64) (io.Reader, int64, []func() error, error) {
+	out, closers, err := c.decodeStream0(ctx, r, off)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if fr, ok := out.(*fastRange); ok {
+		return fr.r, fr.skipped, closers, nil
+	}
+	return out, 0, closers, nil
+}
+
+func (c *Client) decodeStream0(ctx context.Context, r *resolved, off int64) (io.Reader, []func() error, error) {
 	i := &r.info
 	cd, err := codecFor(r.m.Codec)
 	if err != nil {
@@ -191,6 +218,16 @@ func (c *Client) decodeStream(ctx context.Context, r *resolved) (io.Reader, []fu
 		ref.Close()
 		return nil, nil, fmt.Errorf("%w: %s was made against a reference with SHA-256 %s, but %s has SHA-256 %s",
 			ErrWrongReference, i.StoredKey, r.m.RefSHA256, i.RefKey, ref.SHA256)
+	}
+	if off > 0 && (r.m.Codec == "" || r.m.Codec == CodecVCDIFF) {
+		fr, err := c.windowRange(ctx, r, ref, off)
+		if err != nil {
+			ref.Close()
+			return nil, nil, err
+		}
+		if fr != nil {
+			return fr, []func() error{fr.close, ref.Close}, nil
+		}
 	}
 	body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
 	if err != nil {
@@ -343,6 +380,9 @@ type verifier struct {
 	done      int64
 	prog      func(int64)
 	err       error
+	// partial: the content is not read to its end, so only the range's
+	// length is checked (the decoder checks each window's Adler-32).
+	partial bool
 }
 
 func newVerifier(ctx context.Context, r io.Reader, closers []func() error, i *Info, off, length int64, prog func(int64)) *verifier {
@@ -367,7 +407,11 @@ func (v *verifier) Read(p []byte) (int, error) {
 		}
 	}
 	if v.remaining == 0 {
-		v.err = v.finish()
+		if v.partial {
+			v.err = io.EOF
+		} else {
+			v.err = v.finish()
+		}
 		return 0, v.err
 	}
 	if int64(len(p)) > v.remaining {
@@ -382,9 +426,12 @@ func (v *verifier) Read(p []byte) (int, error) {
 		v.prog(v.done)
 	}
 	if err == io.EOF {
-		if v.remaining > 0 {
+		switch {
+		case v.remaining > 0 || (v.partial && v.n != v.info.Size):
 			v.err = fmt.Errorf("%w: %s ended after %d bytes, expected %d", ErrIntegrity, v.info.Key, v.n, v.info.Size)
-		} else {
+		case v.partial:
+			v.err = io.EOF
+		default:
 			v.err = v.check()
 		}
 		if v.err == io.EOF && n > 0 {
@@ -396,7 +443,7 @@ func (v *verifier) Read(p []byte) (int, error) {
 		v.err = v.fail(err)
 		return n, v.err
 	}
-	if v.remaining == 0 {
+	if v.remaining == 0 && !v.partial {
 		// Verify the rest before the caller sees EOF.
 		v.err = v.finish()
 		if v.err != io.EOF {
@@ -442,4 +489,76 @@ func (v *verifier) Close() error {
 	}
 	v.closers = nil
 	return first
+}
+
+// windowsSkipped counts windows range reads did not decode (for tests).
+var windowsSkipped atomic.Int64
+
+// fastRange is a decoder started at a window boundary.
+type fastRange struct {
+	r       io.Reader
+	skipped int64 // target offset of the first decoded window
+	close   func() error
+}
+
+func (*fastRange) Read([]byte) (int, error) { return 0, io.EOF } // never read directly
+
+// windowRange prepares decoding of a delta from the window holding target
+// offset off, skipping the windows before it without decoding them. It
+// returns nil (no error) when the patch does not allow it: external
+// compression, or secondary-compressed sections in the windows needed
+// (their compressor state may span windows), or windows without Adler-32.
+func (c *Client) windowRange(ctx context.Context, r *resolved, ref *refFile, off int64) (*fastRange, error) {
+	i := &r.info
+	body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(c.tempDir(), "deltaglider-patch-*")
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, ctxReader{ctx, body})
+	body.Close()
+	if err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	pi, err := vcdiff.Inspect(io.NewSectionReader(tmp, 0, n))
+	if err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("decoding %s: %w", i.StoredKey, err)
+	}
+	if ext, err := parseAppHeader(pi.AppHeader); err != nil || ext.any() {
+		tmp.Close()
+		return nil, nil
+	}
+	k := -1
+	for j, w := range pi.Windows {
+		if w.TargetOffset <= off {
+			k = j
+		}
+	}
+	if k <= 0 {
+		tmp.Close()
+		return nil, nil
+	}
+	for _, w := range pi.Windows[k:] {
+		if w.DeltaIndicator != 0 || !w.HasChecksum {
+			tmp.Close()
+			return nil, nil
+		}
+	}
+	w := pi.Windows[k]
+	patch := io.MultiReader(io.NewSectionReader(tmp, 0, pi.HeaderSize), io.NewSectionReader(tmp, w.Offset, n-w.Offset))
+	cd, _ := codecFor(CodecVCDIFF)
+	out, _, err := cd.decode(bufio.NewReaderSize(ctxReader{ctx, patch}, 256<<10), ref.File, ref.Size, i.Size-w.TargetOffset)
+	if err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("decoding %s: %w", i.StoredKey, err)
+	}
+	windowsSkipped.Add(int64(k))
+	return &fastRange{r: out, skipped: w.TargetOffset, close: tmp.Close}, nil
 }
