@@ -539,3 +539,54 @@ func TestHelperSlowPut(t *testing.T) {
 	s.Put(t.Context(), "bkt", "victim", pr, store.PutOptions{Size: 4 << 20})
 	t.Fatal("Put returned")
 }
+
+// TestCorruptMetadata: a damaged blob makes Stat and Get fail (serving
+// the bytes without their metadata could be wrong), but listings go on.
+func TestCorruptMetadata(t *testing.T) {
+	s, b := newBucket(t, WithMetadata(MetadataXattr))
+	mustPut(t, s, b, "good", []byte("1"), nil)
+	mustPut(t, s, b, "bad", []byte("2"), map[string]string{"k": "v"})
+	if err := unix.Setxattr(filepath.Join(s.Dir(), b, "bad"), XattrName, []byte(`{"user_metadata":`), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(t.Context(), b, "bad"); err == nil || errors.Is(err, store.ErrNotExist) {
+		t.Errorf("Stat with a corrupt blob: %v", err)
+	}
+	if _, _, err := s.Get(t.Context(), b, "bad", 0, -1); err == nil {
+		t.Errorf("Get with a corrupt blob succeeded")
+	}
+	if got := listKeys(t, s, b, store.ListOptions{}); !slices.Equal(got, []string{"bad", "good"}) {
+		t.Errorf("listing: %q", got)
+	}
+	// Overwriting repairs it.
+	mustPut(t, s, b, "bad", []byte("3"), nil)
+	if _, err := s.Stat(t.Context(), b, "bad"); err != nil {
+		t.Error(err)
+	}
+}
+
+// FuzzDecodeBlob: any xattr content decodes without panicking, and what
+// decodes re-encodes to a blob that decodes to the same metadata.
+func FuzzDecodeBlob(f *testing.F) {
+	f.Add([]byte(`{"tool":"deltaglider/0.8.0","file_size":12,"user_metadata":{"A":"b"},"content_type":"x/y","dg_store":{"v":1,"etag":"e","size":1,"mtime_ns":2}}`))
+	f.Add([]byte(`{"delta_size":"not a number"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := decodeBlob(data)
+		decodeStoreInfo(data)
+		if err != nil {
+			return
+		}
+		enc, err := encodeBlob(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b2, err := decodeBlob(enc)
+		if err != nil {
+			t.Fatalf("re-encoded blob %s does not decode: %v", enc, err)
+		}
+		if fmt.Sprint(b.metadata) != fmt.Sprint(b2.metadata) || b.contentType != b2.contentType {
+			t.Fatalf("round trip changed %q/%q to %q/%q", b.metadata, b.contentType, b2.metadata, b2.contentType)
+		}
+	})
+}

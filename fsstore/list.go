@@ -111,6 +111,14 @@ func (w *walker) walk(rel string) error {
 	if err != nil {
 		return err
 	}
+	// Files are opened relative to their directory: one openat each
+	// instead of one per path segment.
+	var dir *os.Root
+	defer func() {
+		if dir != nil {
+			dir.Close()
+		}
+	}()
 	for _, e := range ents {
 		if err := w.ctx.Err(); err != nil {
 			return err
@@ -142,7 +150,19 @@ func (w *walker) walk(rel string) error {
 		if !strings.HasPrefix(full, w.prefix) {
 			continue
 		}
-		info, err := w.stat(full)
+		if dir == nil {
+			name := w.bucket
+			if rel != "" {
+				name += "/" + strings.TrimSuffix(rel, "/")
+			}
+			if dir, err = w.s.root.OpenRoot(name); err != nil {
+				if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+					return nil // removed meanwhile
+				}
+				return fmt.Errorf("fsstore: list: %w", err)
+			}
+		}
+		info, err := w.stat(dir, e.sortKey, full)
 		if errors.Is(err, store.ErrNotExist) {
 			continue // deleted meanwhile
 		}
@@ -156,15 +176,15 @@ func (w *walker) walk(rel string) error {
 	return nil
 }
 
-func (w *walker) stat(key string) (store.ObjectInfo, error) {
+func (w *walker) stat(dir *os.Root, name, key string) (store.ObjectInfo, error) {
 	// readDir saw a regular file here; open it directly (a symlink put
 	// in its place meanwhile is at worst followed inside the root).
-	f, err := w.s.root.OpenFile(objPath(w.bucket, key), os.O_RDONLY, 0)
+	f, err := dir.OpenFile(name, os.O_RDONLY, 0)
 	if err != nil {
 		return store.ObjectInfo{}, w.s.notFound(w.bucket, key, err)
 	}
 	defer f.Close()
-	info, err := w.s.describe(f, w.bucket, key)
+	info, err := w.s.describe(f, w.bucket, key, false)
 	info.Metadata, info.ContentType = nil, ""
 	return info, err
 }

@@ -152,3 +152,15 @@ func decodeBlob(data []byte) (blob, error) {
 	}
 	return b, nil
 }
+
+// decodeStoreInfo decodes only the "dg_store" part of a blob (nil if
+// absent), for listings.
+func decodeStoreInfo(data []byte) (*storeInfo, error) {
+	var v struct {
+		Store *storeInfo `json:"dg_store"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("fsstore: metadata blob: %w", err)
+	}
+	return v.Store, nil
+}

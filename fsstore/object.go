@@ -363,7 +363,7 @@ func (s *Store) open(ctx context.Context, bucket, key string) (*os.File, store.O
 	if err != nil {
 		return nil, store.ObjectInfo{}, err
 	}
-	info, err := s.describe(f, bucket, key)
+	info, err := s.describe(f, bucket, key, true)
 	if err != nil {
 		f.Close()
 		return nil, store.ObjectInfo{}, err
@@ -395,7 +395,11 @@ func (s *Store) openData(bucket, key string) (*os.File, error) {
 // for a sidecar, the inode) still match; otherwise, e.g. for a file
 // written by another tool, the ETag is derived from inode, size and
 // modtime ("w-..."), which still changes whenever the file is replaced.
-func (s *Store) describe(f *os.File, bucket, key string) (store.ObjectInfo, error) {
+//
+// With full false (listings) only the ETag is decoded and a corrupt blob
+// is ignored; with full true a corrupt blob is an error, since serving an
+// object without the metadata that says how to read it would be wrong.
+func (s *Store) describe(f *os.File, bucket, key string, full bool) (store.ObjectInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return store.ObjectInfo{}, fmt.Errorf("fsstore: %w", err)
@@ -424,7 +428,12 @@ func (s *Store) describe(f *os.File, bucket, key string) (store.ObjectInfo, erro
 	}
 	var b blob
 	if raw != nil {
-		if b, err = decodeBlob(raw); err != nil {
+		if full {
+			b, err = decodeBlob(raw)
+		} else {
+			b.store, err = decodeStoreInfo(raw)
+		}
+		if err != nil && full {
 			return store.ObjectInfo{}, fmt.Errorf("%w (%s/%s)", err, bucket, key)
 		}
 		if fromSidecar && (b.store == nil || b.store.Ino != inode(fi)) {
