@@ -28,6 +28,8 @@ echo "[test] go vet ./..." >&2
 go vet ./...
 echo "[test] go test ./..." >&2
 go test -count=1 -timeout 20m ./...
+echo "[test] scripts/e2e.sh (deltaglider binary on the embedded store and versitygw)" >&2
+bash "$HERE/scripts/e2e.sh"
 
 # Short coverage-guided fuzzing of every fuzz target (crashers land in testdata/fuzz/).
 FUZZTIME=${FUZZTIME:-15s}
