@@ -129,7 +129,9 @@ type ProgressFunc func(Progress)
 
 // PutOptions controls Put.
 type PutOptions struct {
-	// Size is the body's length, or store.SizeUnknown.
+	// Size is the body's length, or store.SizeUnknown (0, the zero value,
+	// is also taken as unknown; an empty body is stored either way). A body
+	// of another length is an error and nothing is stored.
 	Size        int64
 	ContentType string
 	// Metadata is user metadata; keys must not use DeltaGlider names.
