@@ -140,28 +140,6 @@ func TestRoundTripRapid(t *testing.T) {
 	})
 }
 
-func TestSuffixArrayMatchesSort(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{0, 1, 2, 17, 1000, 70_000} {
-		data := make([]byte, n)
-		for i := range data {
-			data[i] = byte(r.IntN(3)) // small alphabet: long common prefixes
-		}
-		sa, err := suffixArray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := make([]int32, n)
-		for i := range want {
-			want[i] = int32(i)
-		}
-		slices.SortFunc(want, func(a, b int32) int { return bytes.Compare(data[a:], data[b:]) })
-		if !slices.Equal(sa, want) {
-			t.Fatalf("n=%d: suffix array differs from a sort", n)
-		}
-	}
-}
-
 func TestTooLarge(t *testing.T) {
 	_, err := Diff(make([]byte, 100), make([]byte, 10), WithMaxInputSize(50))
 	if !errors.Is(err, ErrTooLarge) {

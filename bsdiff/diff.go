@@ -3,6 +3,7 @@ package bsdiff
 import (
 	"bytes"
 	"fmt"
+	"github.com/deltaglider-go/deltaglider/bsdiff/internal/sufarray"
 )
 
 // ctrl is one bsdiff control triple: add diffLen bytes of (new - old)
@@ -56,7 +57,7 @@ func Diff(old, new []byte, opts ...Option) ([]byte, error) {
 }
 
 func computeDelta(old, new []byte) (*delta, error) {
-	sa, err := suffixArray(old)
+	sa, err := sufarray.Build(old)
 	if err != nil {
 		return nil, err
 	}

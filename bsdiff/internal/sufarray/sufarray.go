@@ -1,4 +1,5 @@
-package bsdiff
+// Package sufarray builds suffix arrays with the standard library (see Build).
+package sufarray
 
 import (
 	"encoding/binary"
@@ -6,7 +7,7 @@ import (
 	"index/suffixarray"
 )
 
-// suffixArray returns the suffix array of data (positions of all non-empty
+// Build returns the suffix array of data (positions of all non-empty
 // suffixes in lexicographic order) as int32s.
 //
 // It is built by the standard library's index/suffixarray (SA-IS, linear
@@ -17,7 +18,7 @@ import (
 // so no serialized copy is ever held in memory. The result is checked to be
 // a permutation of [0, len(data)) so that a change of that undocumented
 // layout is detected instead of producing wrong matches.
-func suffixArray(data []byte) ([]int32, error) {
+func Build(data []byte) ([]int32, error) {
 	sa := make([]int32, len(data))
 	if len(data) == 0 {
 		return sa, nil
@@ -39,7 +40,7 @@ func suffixArray(data []byte) ([]int32, error) {
 	return sa, nil
 }
 
-var errSuffixLayout = errors.New("bsdiff: internal error: unexpected index/suffixarray serialization layout")
+var errSuffixLayout = errors.New("sufarray: internal error: unexpected index/suffixarray serialization layout")
 
 // saParser is an io.Writer that decodes the suffix array part of an
 // index/suffixarray serialization into sa.
