@@ -910,6 +910,13 @@ func testDelete(t *testing.T, h *harness) {
 		keys = append(keys, fmt.Sprintf("many/%04d", i))
 	}
 	h.putKeys(t, keys)
+	// A listing longer than one S3 page (1000 keys).
+	if got := entryNames(h.list(t, store.ListOptions{Prefix: "many/"})); !slices.Equal(got, keys) {
+		t.Fatalf("listing of %d keys: got %d keys", len(keys), len(got))
+	}
+	if got := entryNames(h.list(t, store.ListOptions{StartAfter: "many/0499"})); len(got) != 503 || got[0] != "many/0500" {
+		t.Fatalf("listing after many/0499: %d keys", len(got))
+	}
 	del := append(slices.Clone(keys[:1002]), "many/missing", "d/1")
 	if err := h.s.DeleteMany(h.ctx, h.bucket, del); err != nil {
 		t.Fatalf("DeleteMany: %v", err)
