@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"testing/iotest"
 
 	"pgregory.net/rapid"
 )
@@ -196,3 +197,47 @@ func TestApplyPatchReaderError(t *testing.T) {
 type errReader struct{ err error }
 
 func (e *errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// Apply must not depend on how the patch reader splits its data, and must
+// return the writer's error.
+func TestApplyReaderShapesAndWriteErrors(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	old := genData(r, 100_000)
+	new := mutate(r, old)
+	for _, f := range formats {
+		p, err := Diff(old, new, WithFormat(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, pr := range map[string]io.Reader{
+			"onebyte": iotest.OneByteReader(bytes.NewReader(p)),
+			"half":    iotest.HalfReader(bytes.NewReader(p)),
+			"dataerr": iotest.DataErrReader(bytes.NewReader(p)),
+		} {
+			var buf bytes.Buffer
+			if _, err := Apply(&buf, bytes.NewReader(old), int64(len(old)), pr); err != nil || !bytes.Equal(buf.Bytes(), new) {
+				t.Fatalf("%s %s: err %v, equal %v", f, name, err, bytes.Equal(buf.Bytes(), new))
+			}
+		}
+		boom := errors.New("write failed")
+		for _, k := range []int{0, 1, 2} {
+			w := &failingWriter{after: k, err: boom}
+			if _, err := Apply(w, bytes.NewReader(old), int64(len(old)), bytes.NewReader(p)); !errors.Is(err, boom) {
+				t.Fatalf("%s write %d failing: err = %v", f, k, err)
+			}
+		}
+	}
+}
+
+type failingWriter struct {
+	after int
+	err   error
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.after == 0 {
+		return 0, w.err
+	}
+	w.after--
+	return len(p), nil
+}
