@@ -123,7 +123,13 @@ func New(dir string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{root: root, dir: dir, opts: o, sidecar: o.mode == MetadataSidecar}
 	if o.mode != MetadataSidecar {
-		if err := s.probeXattr(); err != nil {
+		err := s.probeXattr()
+		if o.mode == MetadataAuto && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)) {
+			// A read-only store: nothing will be written, and reads look
+			// for the xattr first and the sidecar second anyway.
+			err = nil
+		}
+		if err != nil {
 			if o.mode == MetadataXattr || !xattrUnsupported(err) {
 				root.Close()
 				return nil, fmt.Errorf("fsstore: %s does not support xattrs: %w", dir, err)

@@ -17,6 +17,21 @@ type readerAtOptions struct {
 	blockSize int
 	blocks    int
 	readAhead int
+	info      *ObjectInfo
+}
+
+// KnownInfo gives NewReaderAt the object's description (from an earlier
+// Stat, Get or Put), which saves it a Stat. Its Size and ETag must be the
+// object's; a wrong ETag makes every read fail with ErrObjectChanged.
+func KnownInfo(info ObjectInfo) ReaderAtOption {
+	return func(o *readerAtOptions) error {
+		if info.Size < 0 {
+			return fmt.Errorf("store: KnownInfo with negative size %d", info.Size)
+		}
+		info = info.clone()
+		o.info = &info
+		return nil
+	}
 }
 
 // Defaults of NewReaderAt: 16 blocks of 1 MiB (at most 16 MiB cached),
@@ -95,7 +110,8 @@ type block struct {
 }
 
 // NewReaderAt returns a ReaderAt over bucket/key. It Stats the object
-// once; ctx is used for every later Get (cancelling it makes reads fail).
+// once (unless given KnownInfo); ctx is used for every later Get
+// (cancelling it makes reads fail).
 func NewReaderAt(ctx context.Context, s Store, bucket, key string, opts ...ReaderAtOption) (*ReaderAt, error) {
 	o := readerAtOptions{blockSize: DefaultBlockSize, blocks: DefaultCacheBlocks, readAhead: DefaultReadAhead}
 	for _, opt := range opts {
@@ -104,9 +120,14 @@ func NewReaderAt(ctx context.Context, s Store, bucket, key string, opts ...Reade
 		}
 	}
 	o.readAhead = max(1, min(o.readAhead, o.blocks/2))
-	info, err := s.Stat(ctx, bucket, key)
-	if err != nil {
-		return nil, err
+	var info ObjectInfo
+	if o.info != nil {
+		info = *o.info
+	} else {
+		var err error
+		if info, err = s.Stat(ctx, bucket, key); err != nil {
+			return nil, err
+		}
 	}
 	return &ReaderAt{ctx: ctx, s: s, bucket: bucket, key: key, info: info, opts: o, blocks: map[int64]*block{}}, nil
 }

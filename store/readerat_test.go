@@ -197,3 +197,25 @@ func TestReaderAtCancelled(t *testing.T) {
 		t.Errorf("ReadAt after cancel: %v", err)
 	}
 }
+
+func TestReaderAtKnownInfo(t *testing.T) {
+	s, body := newObject(t, 50_000)
+	info, err := s.Stat(t.Context(), "bkt", "obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReaderAt(t.Context(), s, "bkt", "obj", KnownInfo(info), BlockSize(4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 100)
+	if _, err := r.ReadAt(p, 30_000); err != nil || !bytes.Equal(p, body[30_000:30_100]) {
+		t.Fatalf("ReadAt with KnownInfo: %v", err)
+	}
+	stale := info
+	stale.ETag = "stale"
+	r, _ = NewReaderAt(t.Context(), s, "bkt", "obj", KnownInfo(stale), BlockSize(4096))
+	if _, err := r.ReadAt(p, 0); !errors.Is(err, ErrObjectChanged) {
+		t.Errorf("ReadAt with a stale ETag: %v, want ErrObjectChanged", err)
+	}
+}
