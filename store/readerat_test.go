@@ -219,3 +219,38 @@ func TestReaderAtKnownInfo(t *testing.T) {
 		t.Errorf("ReadAt with a stale ETag: %v, want ErrObjectChanged", err)
 	}
 }
+
+// BenchmarkReaderAt reads a 16 MiB object through a ReaderAt in 4 KiB
+// pieces, sequentially and at random offsets, with a cache of a quarter
+// of the object.
+func BenchmarkReaderAt(b *testing.B) {
+	const size = 16 << 20
+	s := NewMemory()
+	ctx := b.Context()
+	s.CreateBucket(ctx, "bkt")
+	s.Put(ctx, "bkt", "obj", bytes.NewReader(make([]byte, size)), PutOptions{Size: size})
+	for _, mode := range []string{"sequential", "random"} {
+		b.Run(mode, func(b *testing.B) {
+			r, err := NewReaderAt(ctx, s, "bkt", "obj", BlockSize(256<<10), CacheBlocks(16))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := make([]byte, 4096)
+			rng := rand.New(rand.NewPCG(1, 1))
+			b.SetBytes(int64(len(p)))
+			b.ReportAllocs()
+			off := int64(0)
+			for b.Loop() {
+				if mode == "random" {
+					off = rng.Int64N(size - int64(len(p)))
+				} else if off+int64(len(p)) > size {
+					off = 0
+				}
+				if _, err := r.ReadAt(p, off); err != nil {
+					b.Fatal(err)
+				}
+				off += int64(len(p))
+			}
+		})
+	}
+}

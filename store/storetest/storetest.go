@@ -19,6 +19,24 @@
 // at most 56 characters: the bucket tests create further buckets named
 // after it with a short suffix (and delete them). Declared gaps are passed
 // as options (see Gap and ModTimeSlack).
+//
+// Points of the contract that a backend's native API does not give for
+// free, and which the suite checks (with the store helpers that implement
+// them):
+//
+//   - keys S3 would accept but the contract rejects ("a//b", "../x",
+//     segments over 255 bytes...): store.ValidateKey;
+//   - metadata keys lower-cased, invalid ones rejected with
+//     ErrInvalidMetadata, values with non-ASCII text round-tripped:
+//     store.NormalizeMetadata (an HTTP backend must encode such values);
+//   - Get of length 0, of offset == size (S3 answers 416) and of an empty
+//     object: store.CheckRange; info.Size is the whole object's size;
+//   - List entries (keys and common prefixes) strictly after StartAfter,
+//     so that resuming after a common prefix skips all keys under it:
+//     store.ListFolder;
+//   - a body shorter or longer than PutOptions.Size, a failing body and a
+//     cancelled context store nothing, also for a conditional create;
+//   - DeleteMany of more than 1000 keys (one S3 batch).
 package storetest
 
 import (
