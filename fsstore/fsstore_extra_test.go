@@ -590,3 +590,28 @@ func FuzzDecodeBlob(f *testing.F) {
 		}
 	})
 }
+
+// TestEmptyDirectories: directories without objects (left by other tools
+// or a crash) are not common prefixes and do not keep a bucket alive.
+func TestEmptyDirectories(t *testing.T) {
+	s, b := newBucket(t)
+	ctx := t.Context()
+	os.MkdirAll(filepath.Join(s.Dir(), b, "empty", "sub", "subsub"), 0o755)
+	mustPut(t, s, b, "full/k", []byte("x"), nil)
+	got := listKeys(t, s, b, store.ListOptions{Delimiter: "/"})
+	if !slices.Equal(got, []string{"full/"}) {
+		t.Errorf("delimited listing: %q", got)
+	}
+	if err := s.DeleteBucket(ctx, b); !errors.Is(err, store.ErrBucketNotEmpty) {
+		t.Errorf("DeleteBucket with an object: %v", err)
+	}
+	if err := s.Delete(ctx, b, "full/k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteBucket(ctx, b); err != nil {
+		t.Errorf("DeleteBucket with only empty directories: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), b)); !os.IsNotExist(err) {
+		t.Errorf("bucket directory still there: %v", err)
+	}
+}

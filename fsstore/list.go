@@ -190,20 +190,47 @@ func (w *walker) stat(dir *os.Root, name, key string) (store.ObjectInfo, error) 
 }
 
 // hasObject reports whether the directory of keys starting with rel ("" for
-// the whole bucket) holds at least one object.
+// the whole bucket) holds at least one object. It reads the directory in
+// small batches and stops at the first object, so a delimited listing of
+// directories that hold many files stays cheap.
 func (s *Store) hasObject(ctx context.Context, bucket, rel string) (bool, error) {
-	w := &walker{s: s, ctx: ctx, bucket: bucket}
-	ents, err := w.readDir(rel)
-	if err != nil {
-		return false, err
+	name := bucket
+	if rel != "" {
+		name += "/" + strings.TrimSuffix(rel, "/")
 	}
-	for _, e := range ents {
-		if !e.isDir {
-			return true, nil
+	d, err := s.root.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return false, nil
+		}
+		return false, fmt.Errorf("fsstore: list: %w", err)
+	}
+	var dirs []string
+	for {
+		ents, err := d.ReadDir(64)
+		for _, e := range ents {
+			n := e.Name()
+			if (rel == "" && n == internalDir) || store.ValidateKey(n) != nil {
+				continue
+			}
+			if e.Type().IsRegular() {
+				d.Close()
+				return true, nil
+			}
+			if e.IsDir() {
+				dirs = append(dirs, n)
+			}
+		}
+		if err != nil || len(ents) == 0 {
+			break
 		}
 	}
-	for _, e := range ents {
-		if has, err := s.hasObject(ctx, bucket, rel+e.sortKey); has || err != nil {
+	d.Close()
+	for _, n := range dirs {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if has, err := s.hasObject(ctx, bucket, rel+n+"/"); has || err != nil {
 			return has, err
 		}
 	}
