@@ -68,6 +68,7 @@ func newApp(e *env) *cli.App {
 			decodeCommand(e),
 			encodeCommand(e),
 			infoCommand(e),
+			serveCommand(e),
 		},
 		// Errors are printed by run, once, as one line.
 		ExitErrHandler: func(*cli.Context, error) {},
