@@ -615,3 +615,43 @@ func TestEmptyDirectories(t *testing.T) {
 		t.Errorf("bucket directory still there: %v", err)
 	}
 }
+
+// TestSidecarConsistency: with metadata in sidecar files, a reader never
+// pairs one version's data with another version's metadata.
+func TestSidecarConsistency(t *testing.T) {
+	s, b := newBucket(t, WithMetadata(MetadataSidecar), WithoutSync())
+	ctx := t.Context()
+	body := func(v int) []byte { return bytes.Repeat([]byte{byte('a' + v)}, 1000+v) }
+	mustPut(t, s, b, "k", body(0), map[string]string{"v": "0"})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 100 {
+				v := (w*3 + i) % 6
+				if _, err := s.Put(ctx, b, "k", bytes.NewReader(body(v)), store.PutOptions{Size: int64(len(body(v))), Metadata: map[string]string{"v": fmt.Sprint(v)}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 3 {
+		wg.Go(func() {
+			for range 150 {
+				rc, info, err := s.Get(ctx, b, "k", 0, -1)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, _ := io.ReadAll(rc)
+				rc.Close()
+				var v int
+				if _, err := fmt.Sscan(info.Metadata["v"], &v); err != nil || !bytes.Equal(got, body(v)) {
+					t.Errorf("data of %d bytes with metadata %q", len(got), info.Metadata)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
