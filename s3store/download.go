@@ -14,17 +14,6 @@ import (
 	"github.com/deltaglider-go/deltaglider/store"
 )
 
-// changed turns the ErrExist that mapError gives a 412 into
-// store.ErrObjectChanged for requests whose precondition was If-Match on
-// a known ETag (the object was replaced meanwhile).
-func changed(err error) error {
-	var e *Error
-	if errors.As(err, &e) && e.Kind == store.ErrExist {
-		e.Kind = store.ErrObjectChanged
-	}
-	return err
-}
-
 // Download writes a whole object to w with up to Concurrency ranged GETs
 // of PartSize bytes in flight at once, which is faster than one stream
 // for big objects on high-latency links. Every range is pinned to the
@@ -90,7 +79,7 @@ func (s *Store) downloadRange(ctx context.Context, bucket, key, etag string, lo,
 		IfMatch: aws.String(`"` + etag + `"`),
 	}, rangeOpts)
 	if err != nil {
-		return changed(mapError("Download", bucket, key, err))
+		return mapError("Download", bucket, key, err)
 	}
 	defer out.Body.Close()
 	got, err := io.Copy(io.NewOffsetWriter(w, lo), out.Body)

@@ -70,9 +70,11 @@ func httpStatus(err error) int {
 // *Error naming the operation and object.
 //
 // The mapping goes by S3 error code first and by HTTP status when the
-// response carried no code (HEAD responses have no body). Bucket-level
-// and key-level "not found" cannot be told apart for HEAD requests (both
-// are a bare 404); callers that care (Stat) check the bucket afterwards.
+// response carried no code (HEAD responses have no body), then takes the
+// request into account: op is the Store method, key is empty for
+// bucket-level requests. Bucket-level and key-level "not found" cannot be
+// told apart for HeadObject (both are a bare 404); Stat asks about the
+// bucket afterwards (see Store.notFound).
 func mapError(op, bucket, key string, err error) error {
 	if err == nil {
 		return nil
@@ -114,6 +116,15 @@ func mapError(op, bucket, key string, err error) error {
 		case 501:
 			kind = store.ErrNotSupported
 		}
+	}
+	switch {
+	case kind == store.ErrExist && (op == "Copy" || op == "Download"):
+		// These send only If-Match / x-amz-copy-source-if-match on an
+		// ETag read just before: the object was replaced meanwhile.
+		kind = store.ErrObjectChanged
+	case kind == store.ErrNotExist && bucket != "" && key == "":
+		// A bare 404 on a bucket-level request (HeadBucket, ...).
+		kind = store.ErrBucketNotExist
 	}
 	return &Error{Op: op, Bucket: bucket, Key: key, Kind: kind, Err: err}
 }

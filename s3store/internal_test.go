@@ -91,6 +91,25 @@ func TestMapError(t *testing.T) {
 			t.Errorf("%s/%d: message %q", c.code, c.status, msg)
 		}
 	}
+	// The request matters: bucket-level 404s and If-Match failures.
+	for _, c := range []struct {
+		op, bucket, key string
+		code            string
+		status          int
+		want            error
+	}{
+		{"BucketExists", "b", "", "NotFound", 404, store.ErrBucketNotExist},
+		{"DeleteBucket", "b", "", "", 404, store.ErrBucketNotExist},
+		{"Stat", "b", "k", "NotFound", 404, store.ErrNotExist},
+		{"Download", "b", "k", "PreconditionFailed", 412, store.ErrObjectChanged},
+		{"Copy", "b", "k", "PreconditionFailed", 412, store.ErrObjectChanged},
+		{"Put", "b", "k", "PreconditionFailed", 412, store.ErrExist},
+	} {
+		err := mapError(c.op, c.bucket, c.key, apiErr(c.code, c.status))
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s %s/%s %s/%d: %v, want %v", c.op, c.bucket, c.key, c.code, c.status, err, c.want)
+		}
+	}
 	if mapError("Get", "b", "k", nil) != nil {
 		t.Error("mapError(nil) != nil")
 	}

@@ -103,7 +103,12 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 		if opts.Size != store.SizeUnknown {
 			want = opts.Size
 		}
-		buf := make([]byte, want)
+		var buf []byte
+		if opts.Size == store.SizeUnknown {
+			buf = s.getPart(partSize)
+		} else {
+			buf = make([]byte, want)
+		}
 		n, last, err := c.next(buf)
 		if err != nil {
 			return store.ObjectInfo{}, opError("Put", bucket, key, fmt.Errorf("reading body: %w", err))
@@ -112,7 +117,13 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 			if opts.Size != store.SizeUnknown && int64(n) != opts.Size {
 				return store.ObjectInfo{}, opError("Put", bucket, key, errBodyTooShort)
 			}
-			return s.putSingle(ctx, info, buf[:n], meta, opts)
+			info, err := s.putSingle(ctx, info, buf[:n], meta, opts)
+			if err == nil {
+				// Only now: after a failed request the HTTP transport
+				// may still be reading the body in the background.
+				s.putPart(buf)
+			}
+			return info, err
 		}
 		if opts.Size != store.SizeUnknown {
 			return store.ObjectInfo{}, opError("Put", bucket, key, errBodyTooLong)
@@ -121,6 +132,25 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 		return s.putMultipart(ctx, info, c, partSize, buf[:n], meta, opts)
 	}
 	return s.putMultipart(ctx, info, c, partSize, nil, meta, opts)
+}
+
+// getPart returns a buffer of n bytes, from the pool when n is the
+// configured part size.
+func (s *Store) getPart(n int64) []byte {
+	if n == s.opt.partSize {
+		if b, ok := s.parts.Get().(*[]byte); ok {
+			return *b
+		}
+	}
+	return make([]byte, n)
+}
+
+// putPart returns a buffer from getPart to the pool.
+func (s *Store) putPart(b []byte) {
+	if b != nil && int64(cap(b)) == s.opt.partSize {
+		b = b[:cap(b)]
+		s.parts.Put(&b)
+	}
 }
 
 // conditional returns the If-None-Match value for opts.
@@ -270,7 +300,7 @@ func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *s
 		}
 		if allocated <= s.opt.concurrency {
 			allocated++
-			return make([]byte, partSize), nil
+			return s.getPart(partSize), nil
 		}
 		select {
 		case b := <-free:
@@ -281,7 +311,6 @@ func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *s
 	}
 	upload := func(num int32, buf []byte, n int) {
 		defer wg.Done()
-		defer func() { free <- buf }()
 		out, err := s.api.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket:        &bucket,
 			Key:           &key,
@@ -291,9 +320,13 @@ func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *s
 			ContentLength: aws.Int64(int64(n)),
 		})
 		if err != nil {
+			// The buffer is dropped, not reused: after a failed request
+			// the HTTP transport may still be reading it. Nothing waits
+			// for it: ctx is done, so getBuf returns.
 			cancel(mapError("Put", bucket, key, err))
 			return
 		}
+		free <- buf
 		mu.Lock()
 		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
 		mu.Unlock()
@@ -313,9 +346,6 @@ func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *s
 		)
 		if num == 1 && first != nil {
 			buf, n = first[:cap(first)], len(first)
-			if int64(len(buf)) < partSize {
-				buf = append(buf, make([]byte, partSize-int64(len(buf)))...)
-			}
 		} else {
 			buf, err = getBuf()
 			if err != nil {
@@ -355,6 +385,9 @@ func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *s
 	// On a read error, let the parts in flight finish: aborting an upload
 	// with no part requests running is clean.
 	wg.Wait()
+	for len(free) > 0 {
+		s.putPart(<-free)
+	}
 	if err := context.Cause(ctx); err != nil {
 		if e := (*Error)(nil); !errors.As(err, &e) {
 			err = opError("Put", bucket, key, err) // the caller's ctx ended
@@ -420,7 +453,7 @@ func (s *Store) copyMultipart(ctx context.Context, src, dst store.ObjectInfo, me
 				CopySourceIfMatch: ifMatch,
 			})
 			if err != nil {
-				cancel(changed(mapError("Copy", dst.Bucket, dst.Key, err)))
+				cancel(mapError("Copy", dst.Bucket, dst.Key, err))
 				return
 			}
 			var etag *string

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -120,8 +121,9 @@ func WithLocationConstraint(region string) Option {
 // Store is a store.Store on an S3-compatible service. It is safe for
 // concurrent use.
 type Store struct {
-	api API
-	opt options
+	api   API
+	opt   options
+	parts sync.Pool // *[]byte of opt.partSize bytes, reused across Puts
 }
 
 var _ store.Store = (*Store)(nil)
@@ -398,8 +400,9 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	}
 	out, err := s.api.CopyObject(ctx, in)
 	if err != nil {
-		// A failed CopySourceIfMatch: the source changed after Stat.
-		return store.ObjectInfo{}, changed(mapError("Copy", dstBucket, dstKey, err))
+		// A failed CopySourceIfMatch (the source changed after Stat) is
+		// mapped to ErrObjectChanged.
+		return store.ObjectInfo{}, mapError("Copy", dstBucket, dstKey, err)
 	}
 	if r := out.CopyObjectResult; r != nil {
 		info.ETag = trimETag(r.ETag)
@@ -440,7 +443,7 @@ func (s *Store) List(ctx context.Context, bucket string, opts store.ListOptions,
 	for {
 		out, err := s.api.ListObjectsV2(ctx, in)
 		if err != nil {
-			return mapError("List", bucket, opts.Prefix, err)
+			return mapError("List", bucket, "", err)
 		}
 		objs, pfx := out.Contents, out.CommonPrefixes
 		// Merge the two sorted lists of the page into key order.
@@ -472,8 +475,7 @@ func (s *Store) List(ctx context.Context, bucket string, opts store.ListOptions,
 			return nil
 		}
 		if out.NextContinuationToken == nil {
-			return mapError("List", bucket, opts.Prefix,
-				errors.New("truncated listing without a continuation token"))
+			return opError("List", bucket, "", errors.New("truncated listing without a continuation token"))
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
@@ -500,11 +502,7 @@ func (s *Store) DeleteBucket(ctx context.Context, bucket string) error {
 		return opError("DeleteBucket", bucket, "", err)
 	}
 	_, err := s.api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &bucket})
-	err = mapError("DeleteBucket", bucket, "", err)
-	if e := (*Error)(nil); errors.As(err, &e) && e.Kind == store.ErrNotExist {
-		e.Kind = store.ErrBucketNotExist
-	}
-	return err
+	return mapError("DeleteBucket", bucket, "", err)
 }
 
 // ListBuckets implements store.Store.
@@ -535,7 +533,7 @@ func (s *Store) BucketExists(ctx context.Context, bucket string) (bool, error) {
 	}
 	_, err := s.api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
 	err = mapError("BucketExists", bucket, "", err)
-	if errors.Is(err, store.ErrNotExist) || errors.Is(err, store.ErrBucketNotExist) {
+	if errors.Is(err, store.ErrBucketNotExist) {
 		return false, nil
 	}
 	return err == nil, err
