@@ -8,14 +8,15 @@ import (
 // Source access for COPY instructions. Real patches make many small copies
 // from nearby source offsets, so reading the source io.ReaderAt once per
 // copy would cost a system call each. sourceCache keeps a direct-mapped set
-// of 64 KiB source blocks (at most 16 MiB, allocated as they are touched);
-// copies of a block or more bypass it. In-memory sources (Decode) are
+// of 64 KiB source blocks (at most 8 MiB, allocated as they are touched);
+// copies of 8 KiB or more bypass it. In-memory sources (Decode) are
 // sliced directly.
 
 const (
 	srcBlockShift = 16
 	srcBlockSize  = 1 << srcBlockShift
-	srcSlots      = 256
+	srcSlots      = 128
+	srcDirectMin  = 8 << 10 // copies this large read the source directly
 )
 
 // byteSource is an in-memory source; the cache slices it directly.
@@ -68,7 +69,7 @@ func (c *sourceCache) readAt(dst []byte, off int64) error {
 		copy(dst, c.direct[off:])
 		return nil
 	}
-	if len(dst) >= srcBlockSize {
+	if len(dst) >= srcDirectMin {
 		return c.fetch(dst, off)
 	}
 	if c.slots == nil {

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
-
-	"github.com/ulikunitz/xz/lzma"
 )
 
 // xdelta3's LZMA secondary compression (ID 2) keeps ONE xz stream per
@@ -16,77 +13,54 @@ import (
 // block header, every section ends on an LZMA2 chunk boundary (a sync
 // flush), and the stream never ends. See ../shared/docs/lzma-sections.md.
 //
-// lzmaStream is the decoder state of one such stream. It feeds each
-// section's payload to a persistent lzma.Reader2 through an in-memory queue,
-// asks for exactly the declared number of bytes, and first walks the
-// payload's chunk headers itself so that a wrong declared size is caught in
-// its own window instead of desynchronising the next one.
+// lzmaStream is the decoder state of one such stream: the xz headers are
+// checked on its first compressed section, every section's chunk framing is
+// walked (so a wrong declared size is caught in its own window instead of
+// desynchronising the next one), and the chunks are decoded by a persistent
+// lzma2Decoder whose dictionary and model carry over between windows.
 
 // maxLZMADict caps the dictionary size an xz block header may ask for; the
 // dictionary is allocated up front. xdelta3 3.0.11 always writes 256 KiB.
 const maxLZMADict = 64 << 20
 
+// minLZMADict is the smallest dictionary allocated (as liblzma does).
+const minLZMADict = 4096
+
 var xzStreamMagic = [6]byte{0xFD, '7', 'z', 'X', 'Z', 0x00}
 
-// lzmaQueue is the Reader2's input: the current section's payload. It
-// returns io.EOF (never (0, nil)) when empty.
-type lzmaQueue struct {
-	buf []byte
-	pos int
-}
-
-func (q *lzmaQueue) Read(p []byte) (int, error) {
-	if q.pos >= len(q.buf) {
-		return 0, io.EOF
-	}
-	n := copy(p, q.buf[q.pos:])
-	q.pos += n
-	return n, nil
-}
-
 type lzmaStream struct {
-	q       lzmaQueue
-	r       *lzma.Reader2
+	dec     *lzma2Decoder
 	started bool // the xz stream and block headers have been consumed
 }
 
 func (s *lzmaStream) reset() {
-	*s = lzmaStream{}
+	s.started = false
+	s.dec = nil
 }
 
 // decode decodes one section payload (after its varint size prefix) into
 // out[:n] and returns it.
 func (s *lzmaStream) decode(payload []byte, n int, out []byte) ([]byte, error) {
-	dictCap := 0
-	if !s.started {
-		var err error
-		var hlen int
-		dictCap, hlen, err = parseXZHeaders(payload)
+	first := !s.started
+	if first {
+		dictCap, hlen, err := parseXZHeaders(payload)
 		if err != nil {
 			return out, err
 		}
 		payload = payload[hlen:]
+		s.dec = newLZMA2Decoder(dictCap)
+		s.started = true
 	}
-	if err := walkLZMA2Chunks(payload, n, !s.started); err != nil {
+	if err := walkLZMA2Chunks(payload, n, first); err != nil {
 		return out, err
 	}
-	s.q.buf, s.q.pos = payload, 0
-	if s.r == nil {
-		r, err := lzma.Reader2Config{DictCap: dictCap}.NewReader2(&s.q)
-		if err != nil {
-			return out, fmt.Errorf("LZMA2 stream: %v", err)
-		}
-		s.r = r
-	}
-	s.started = true
-	out = grow(out, n)
-	if _, err := io.ReadFull(s.r, out); err != nil {
+	out, err := s.dec.decodeSection(payload, out)
+	if err != nil {
 		return out, fmt.Errorf("LZMA2 stream: %v", err)
 	}
-	if s.q.pos != len(s.q.buf) {
-		return out, fmt.Errorf("LZMA2 section has %d unused bytes", len(s.q.buf)-s.q.pos)
+	if len(out) != n {
+		return out, fmt.Errorf("LZMA2 section decoded to %d bytes, declared %d", len(out), n)
 	}
-	s.q.buf = nil // do not retain the caller's buffer
 	return out, nil
 }
 
@@ -165,7 +139,7 @@ func parseXZHeaders(b []byte) (dictCap, n int, err error) {
 	if size > maxLZMADict {
 		return 0, 0, fmt.Errorf("%w: LZMA2 dictionary of %d bytes (max %d)", ErrLimit, size, maxLZMADict)
 	}
-	return max(int(size), lzma.MinDictCap), 12 + hlen, nil
+	return max(int(size), minLZMADict), 12 + hlen, nil
 }
 
 // walkLZMA2Chunks checks that b is a whole number of LZMA2 chunks (no end
