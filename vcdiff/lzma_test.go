@@ -55,7 +55,7 @@ func testSections() [][]byte {
 	secs = append(secs, bytes.Repeat([]byte{0}, 70000))
 	secs = append(secs, []byte("x"))
 	secs = append(secs, append(genRandom(9, 5000), genRandom(9, 5000)...)) // a long match far back
-	secs = append(secs, genStructured(10, 3<<20))                           // > one 2 MiB chunk
+	secs = append(secs, genStructured(10, 3<<20))                          // > one 2 MiB chunk
 	return secs
 }
 
