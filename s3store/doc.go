@@ -17,8 +17,14 @@
 //     body is sent as a multipart upload with at most Concurrency parts in
 //     flight, so memory stays bounded by (Concurrency+1) x PartSize. Any
 //     error or cancellation aborts the multipart upload; nothing becomes
-//     visible under the key. Completion sends only part numbers and ETags
-//     (no part checksums), which every server accepts.
+//     visible under the key. Because a part request the client gave up on
+//     may still complete on the server and re-create the upload, the
+//     abort is checked with ListParts and repeated if needed (AWS
+//     documents this). If the server cannot be reached at all, the error
+//     says that the upload could not be aborted; its parts are invisible
+//     and left to lifecycle rules or an operator. Completion sends only
+//     part numbers and ETags (no part checksums), which every server
+//     accepts. Part buffers are reused across Puts.
 //   - PutOptions.IfNotExists is sent as If-None-Match: * on PutObject and
 //     on CompleteMultipartUpload; 412 PreconditionFailed and 409
 //     ConditionalRequestConflict become store.ErrExist.
@@ -39,4 +45,10 @@
 //     the whole object, never a range); whole-object reads keep the
 //     client's setting.
 //   - Objects larger than 5 GiB are copied with UploadPartCopy.
+//   - Download fetches a whole object with parallel ranged GETs, all
+//     pinned to one ETag with If-Match (store.ErrObjectChanged if the
+//     object is replaced meanwhile).
+//
+// Tests run against a real versitygw (see server_test.go for how the
+// server is found or started); the 1 GiB test runs only with LONG=1.
 package s3store
