@@ -91,12 +91,27 @@ func (s *Server) authenticate(r *http.Request) (*authInfo, error) {
 			"The difference between the request time and the server's time is too large.")
 	}
 	scope := p.date + "/" + p.region + "/" + p.service + "/aws4_request"
-	creq := canonicalRequest(r, p)
-	sum := sha256.Sum256([]byte(creq))
-	sts := sigV4Algorithm + "\n" + p.amzDateRaw + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
 	key := signingKey(secret, p.date, p.region, p.service)
-	want := hex.EncodeToString(hmacSHA256(key, []byte(sts)))
-	if !hmac.Equal([]byte(want), []byte(strings.ToLower(p.signature))) {
+	// The canonical URI is the path with S3's encoding (what the SDKs and
+	// the aws CLI send); a client that left some reserved characters
+	// unescaped signed the path exactly as it sent it.
+	path := r.URL.Path
+	if path == "" {
+		path = "/"
+	}
+	var want string
+	ok = false
+	for _, uri := range []string{uriEncode(path, false), r.URL.EscapedPath()} {
+		creq := canonicalRequest(r, p, uri)
+		sum := sha256.Sum256([]byte(creq))
+		sts := sigV4Algorithm + "\n" + p.amzDateRaw + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+		want = hex.EncodeToString(hmacSHA256(key, []byte(sts)))
+		if hmac.Equal([]byte(want), []byte(strings.ToLower(p.signature))) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
 		return nil, errSignature()
 	}
 	return &authInfo{accessKey: p.accessKey, signingKey: key, amzDate: p.amzDateRaw, scope: scope, seedSig: want}, nil
@@ -247,16 +262,13 @@ func parsePresigned(r *http.Request, q url.Values) (*sigParams, error) {
 	return p, nil
 }
 
-// canonicalRequest builds the SigV4 canonical request of r.
-func canonicalRequest(r *http.Request, p *sigParams) string {
+// canonicalRequest builds the SigV4 canonical request of r with the
+// given canonical URI.
+func canonicalRequest(r *http.Request, p *sigParams, uri string) string {
 	var b strings.Builder
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
-	path := r.URL.Path
-	if path == "" {
-		path = "/"
-	}
-	b.WriteString(uriEncode(path, false))
+	b.WriteString(uri)
 	b.WriteByte('\n')
 	b.WriteString(canonicalQuery(r.URL.RawQuery, p.presigned))
 	b.WriteByte('\n')
