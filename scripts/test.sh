@@ -26,8 +26,16 @@ trap vgw_stop EXIT
 export DELTAGLIDER_REQUIRE_TOOLS=1
 echo "[test] go vet ./..." >&2
 go vet ./...
+# make test-long sets LONG=1: the long tests run too (s3store's 1 GiB object
+# with a peak-RSS budget, ...); they skip otherwise.
+TEST_TIMEOUT=20m
+if [ "${LONG:-}" = 1 ]; then
+  export LONG
+  TEST_TIMEOUT=60m
+  echo "[test] LONG=1: long tests enabled" >&2
+fi
 echo "[test] go test ./..." >&2
-go test -count=1 -timeout 20m ./...
+go test -count=1 -timeout "$TEST_TIMEOUT" ./...
 echo "[test] scripts/e2e.sh (deltaglider binary on the embedded store and versitygw)" >&2
 bash "$HERE/scripts/e2e.sh"
 

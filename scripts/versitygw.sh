@@ -23,9 +23,15 @@ PY
 
 vgw_start() {
   vgw_install || return 1
-  VGW_DATA=$(mktemp -d "${TMPDIR:-/tmp}/dg-s3data.XXXXXX")
+  # tmpfs when there is one (small PUTs ~2.5x faster than on ext4); it must
+  # support user.* xattrs, which tmpfs and ext4 both do. VGW_TMPDIR overrides.
+  local base=${VGW_TMPDIR:-}
+  if [ -z "$base" ]; then
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then base=/dev/shm; else base=${TMPDIR:-/tmp}; fi
+  fi
+  VGW_DATA=$(mktemp -d "$base/dg-s3data.XXXXXX")
   VGW_PORT=${VGW_PORT:-$(vgw_free_port)}
-  VGW_LOG="$VGW_DATA.log"
+  VGW_LOG="${TMPDIR:-/tmp}/$(basename "$VGW_DATA").log"
   ROOT_ACCESS_KEY=testkey ROOT_SECRET_KEY=testsecret123 \
     "$VGW_BIN" --port "127.0.0.1:$VGW_PORT" --health /health --quiet posix "$VGW_DATA" >"$VGW_LOG" 2>&1 &
   VGW_PID=$!
@@ -47,6 +53,7 @@ vgw_start() {
 
 vgw_stop() {
   [ -n "${VGW_PID:-}" ] && kill "$VGW_PID" 2>/dev/null && wait "$VGW_PID" 2>/dev/null
-  [ -n "${VGW_DATA:-}" ] && rm -rf "$VGW_DATA" "$VGW_DATA.log"
+  [ -n "${VGW_DATA:-}" ] && rm -rf "$VGW_DATA"
+  [ -n "${VGW_LOG:-}" ] && rm -f "$VGW_LOG"
   return 0
 }
