@@ -100,6 +100,10 @@ type Store struct {
 	dir     string
 	opts    options
 	sidecar bool // metadata in sidecar files by default
+	// xattrLimit, if positive, makes blobs longer than it take the
+	// too-large-for-an-xattr path (tests; real limits depend on the file
+	// system, e.g. about 4 KiB on ext4).
+	xattrLimit int
 }
 
 var _ store.Store = (*Store)(nil)

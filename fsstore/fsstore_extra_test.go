@@ -419,17 +419,22 @@ func TestForeignFiles(t *testing.T) {
 	}
 }
 
-// TestAutoFallsBackToSidecar stores metadata too large for an ext4 xattr.
+// TestAutoFallsBackToSidecar stores metadata too large for the file
+// system's xattrs.
 func TestAutoFallsBackToSidecar(t *testing.T) {
 	s, b := newBucket(t) // MetadataAuto
+	s.xattrLimit = 512   // as if the file system took only 512 bytes
 	big := map[string]string{}
 	for i := range 8 {
-		big[fmt.Sprintf("k%d", i)] = strings.Repeat("v", 2000)
+		big[fmt.Sprintf("k%d", i)] = strings.Repeat("v", 200)
 	}
 	mustPut(t, s, b, "big", []byte("x"), big)
 	info, err := s.Stat(t.Context(), b, "big")
 	if err != nil || len(info.Metadata) != 8 || info.Metadata["k3"] != big["k3"] {
 		t.Fatalf("Stat after large metadata = %d keys, %v", len(info.Metadata), err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), b, ".dg", "meta", "big.dgmeta")); err != nil {
+		t.Errorf("no sidecar written: %v", err)
 	}
 	// Overwriting with small metadata goes back to the xattr and the
 	// sidecar is removed.

@@ -20,6 +20,9 @@ import (
 	"github.com/deltaglider-go/deltaglider/store"
 )
 
+// errXattrTooLarge simulates a blob too large for the file system's xattrs.
+var errXattrTooLarge = fmt.Errorf("fsstore: metadata blob too large for an xattr: %w", syscall.E2BIG)
+
 // objPath is the path of an object's data file relative to the root.
 func objPath(bucket, key string) string { return bucket + "/" + key }
 
@@ -155,7 +158,11 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 		if err != nil {
 			return store.ObjectInfo{}, err
 		}
-		if err := setXattr(f, data); err != nil {
+		err = errXattrTooLarge
+		if s.xattrLimit <= 0 || len(data) <= s.xattrLimit {
+			err = setXattr(f, data)
+		}
+		if err != nil {
 			if s.opts.mode == MetadataXattr || !xattrUnsupported(err) {
 				return store.ObjectInfo{}, fmt.Errorf("fsstore: %w", err)
 			}

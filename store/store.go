@@ -37,7 +37,8 @@ var (
 	// ErrInvalidMetadata: a metadata key is empty, not an HTTP token
 	// (ASCII letters, digits and !#$%&'*+-.^_`|~), or two keys differ only
 	// in case; or a value is not valid UTF-8 or contains a control
-	// character.
+	// character; or the whole exceeds MaxMetadataSize (see
+	// NormalizeMetadata).
 	ErrInvalidMetadata = errors.New("store: invalid metadata")
 	// ErrObjectChanged: an object was replaced while a ReaderAt was
 	// reading it (its ETag changed).

@@ -123,15 +123,67 @@ func isToken(s string) bool {
 	return true
 }
 
+// MaxMetadataSize is the largest user metadata as measured by
+// MetadataSize: S3's limit.
+const MaxMetadataSize = 2048
+
+// MetadataSize measures metadata the way S3 counts it (the sum of the
+// lengths in bytes of keys and values) for the values as they travel over
+// HTTP: a value that is not plain printable ASCII (or contains "=?") is
+// counted at the length of its RFC 2047 encoding, the one AWS documents
+// for non-ASCII metadata and s3store uses: "=?UTF-8?B?<base64>?=" words of
+// at most 45 bytes of text each (cut at rune boundaries), separated by
+// single spaces.
+func MetadataSize(md map[string]string) int {
+	n := 0
+	for k, v := range md {
+		n += len(k) + encodedLen(v)
+	}
+	return n
+}
+
+func encodedLen(v string) int {
+	plain := !strings.Contains(v, "=?")
+	for i := 0; plain && i < len(v); i++ {
+		plain = v[i] >= 0x20 && v[i] < 0x7f
+	}
+	if plain && strings.Trim(v, " ") == v {
+		return len(v)
+	}
+	const word = 45
+	n := 0
+	for len(v) > 0 {
+		c := 0
+		for c < len(v) {
+			_, size := utf8.DecodeRuneInString(v[c:])
+			if c+size > word {
+				break
+			}
+			c += size
+		}
+		if n > 0 {
+			n++ // the space between words
+		}
+		n += len("=?UTF-8?B??=") + (c+2)/3*4
+		v = v[c:]
+	}
+	return n
+}
+
 // NormalizeMetadata validates user metadata and returns a copy with
 // lower-cased keys (nil for empty metadata). Keys must be HTTP tokens and
 // must stay distinct once lower-cased; values must be valid UTF-8 without
 // control characters (tab excepted) and without leading or trailing
-// spaces or tabs (S3 would strip them). Every Store calls it on Put and
-// Copy. The error wraps ErrInvalidMetadata.
+// spaces or tabs (S3 would strip them); MetadataSize must not exceed
+// MaxMetadataSize (the S3 limit, applied by every store so that metadata
+// accepted by one backend fits all). Every Store calls it on Put and Copy.
+// The error wraps ErrInvalidMetadata.
 func NormalizeMetadata(md map[string]string) (map[string]string, error) {
 	if len(md) == 0 {
 		return nil, nil
+	}
+	if n := MetadataSize(md); n > MaxMetadataSize {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d (see MetadataSize)", ErrInvalidMetadata, n, MaxMetadataSize)
 	}
 	out := make(map[string]string, len(md))
 	for k, v := range md {

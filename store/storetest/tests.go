@@ -166,6 +166,16 @@ func testMetadata(t *testing.T, h *harness) {
 	if info.Metadata["dg-file-size"] != "12345" {
 		t.Errorf("store retained the caller's metadata map")
 	}
+	// The largest metadata allowed.
+	maxMD := map[string]string{"a": strings.Repeat("é", 300)}
+	maxMD["b"] = strings.Repeat("z", store.MaxMetadataSize-store.MetadataSize(maxMD)-1)
+	h.put(t, "maxmd", body, store.PutOptions{Size: int64(len(body)), Metadata: maxMD})
+	if info, err := h.s.Stat(h.ctx, h.bucket, "maxmd"); err != nil || !maps.Equal(info.Metadata, maxMD) {
+		t.Errorf("largest metadata did not round-trip: %v", err)
+	}
+	maxMD["b"] += "z"
+	_, err = h.s.Put(h.ctx, h.bucket, "toobig", bytes.NewReader(body), store.PutOptions{Size: int64(len(body)), Metadata: maxMD})
+	wantErr(t, "Put with metadata one byte too large", err, store.ErrInvalidMetadata)
 	// No metadata at all.
 	h.putSimple(t, "nomd", body)
 	info, _ = h.s.Stat(h.ctx, h.bucket, "nomd")
@@ -181,6 +191,7 @@ func testMetadata(t *testing.T, h *harness) {
 		{"ctl": "a\nb"},
 		{"bad-utf8": "\xff"},
 		{"lead": " x"},
+		{"big": strings.Repeat("x", store.MaxMetadataSize)},
 	} {
 		_, err := h.s.Put(h.ctx, h.bucket, "badmd", bytes.NewReader(body), store.PutOptions{Size: int64(len(body)), Metadata: bad})
 		wantErr(t, fmt.Sprintf("Put with metadata %q", bad), err, store.ErrInvalidMetadata)
