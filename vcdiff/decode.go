@@ -7,6 +7,7 @@ import (
 	"hash/adler32"
 	"io"
 	"math"
+	"sync"
 )
 
 // DecoderOption configures a Decoder. Options are validated when the
@@ -258,19 +259,8 @@ func (d *Decoder) nextWindow() error {
 		d.sect[w.dataLen : w.dataLen+w.instLen],
 		d.sect[w.dataLen+w.instLen:],
 	}
-	for i := range sections {
-		if w.delta&(1<<i) == 0 {
-			continue
-		}
-		off := winStart + w.headerSize
-		for j := 0; j < i; j++ {
-			off += int64(len(sections[j]))
-		}
-		out, err := d.secondary(i, sections[i], w.tgtLen)
-		if err != nil {
-			return d.wrapSectionErr(err, off, i)
-		}
-		sections[i] = out
+	if err := d.secondarySections(&w, winStart, &sections); err != nil {
+		return err
 	}
 	d.tgt = grow(d.tgt, int(w.tgtLen))
 	if err := d.execute(&w, sections[0], sections[1], sections[2]); err != nil {
@@ -298,6 +288,54 @@ func (d *Decoder) nextWindow() error {
 }
 
 var sectionNames = [3]string{"data", "instruction", "address"}
+
+// parallelSecondaryMin is the compressed size from which a window's
+// secondary sections are decoded concurrently (they are independent
+// streams).
+const parallelSecondaryMin = 32 << 10
+
+// secondarySections decodes the window's secondary-compressed sections in
+// place, concurrently when there are several large ones.
+func (d *Decoder) secondarySections(w *windowHeader, winStart int64, sections *[3][]byte) error {
+	if w.delta == 0 {
+		return nil
+	}
+	var outs [3][]byte
+	var errs [3]error
+	n, size := 0, 0
+	for i := range sections {
+		if w.delta&(1<<i) != 0 {
+			n++
+			size += len(sections[i])
+		}
+	}
+	parallel := n >= 2 && size >= parallelSecondaryMin
+	var wg sync.WaitGroup
+	for i := range sections {
+		if w.delta&(1<<i) == 0 {
+			continue
+		}
+		if parallel {
+			wg.Go(func() { outs[i], errs[i] = d.secondary(i, sections[i], w.tgtLen) })
+		} else {
+			outs[i], errs[i] = d.secondary(i, sections[i], w.tgtLen)
+		}
+	}
+	wg.Wait()
+	off := winStart + w.headerSize
+	for i := range sections {
+		if w.delta&(1<<i) != 0 {
+			if errs[i] != nil {
+				return d.wrapSectionErr(errs[i], off, i)
+			}
+			off += int64(len(sections[i]))
+			sections[i] = outs[i]
+		} else {
+			off += int64(len(sections[i]))
+		}
+	}
+	return nil
+}
 
 func (d *Decoder) wrapSectionErr(err error, off int64, i int) error {
 	if errors.Is(err, ErrLimit) || errors.Is(err, ErrUnsupported) {

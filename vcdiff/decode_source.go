@@ -8,14 +8,14 @@ import (
 // Source access for COPY instructions. Real patches make many small copies
 // from nearby source offsets, so reading the source io.ReaderAt once per
 // copy would cost a system call each. sourceCache keeps a direct-mapped set
-// of 64 KiB source blocks (at most 8 MiB, allocated as they are touched);
+// of 64 KiB source blocks (at most 4 MiB, allocated as they are touched);
 // copies of 8 KiB or more bypass it. In-memory sources (Decode) are
 // sliced directly.
 
 const (
 	srcBlockShift = 16
 	srcBlockSize  = 1 << srcBlockShift
-	srcSlots      = 128
+	srcSlots      = 64
 	srcDirectMin  = 8 << 10 // copies this large read the source directly
 )
 
