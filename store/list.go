@@ -42,9 +42,9 @@ func NewListFolder(opts ListOptions, fn func(Entry) error) *ListFolder {
 // backend may skip that part of its key space (for example a directory).
 func (f *ListFolder) Skip(keyPrefix string) bool {
 	o := &f.opts
-	// Entirely before StartAfter: every such key k satisfies k <= StartAfter
-	// if StartAfter >= keyPrefix + (anything), which holds when keyPrefix <
-	// StartAfter and StartAfter does not start with keyPrefix.
+	// Entirely before StartAfter: if keyPrefix < StartAfter and StartAfter
+	// does not start with keyPrefix, they differ within keyPrefix, so every
+	// key keyPrefix+x is < StartAfter too.
 	if keyPrefix < o.StartAfter && !strings.HasPrefix(o.StartAfter, keyPrefix) {
 		return true
 	}
