@@ -84,6 +84,7 @@ func startServer(bin, dataDir, addr string) (*server, error) {
 	cmd := exec.Command(bin, "--port", addr, "--health", "/health", "--quiet", "posix", dataDir)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+testAccessKey, "ROOT_SECRET_KEY="+testSecretKey)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		os.Remove(logf.Name())
