@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,11 +138,27 @@ func runSync(s *session) error {
 		for _, lf := range files {
 			total += lf.size
 		}
+		// One listing of the destination: new files need no lookups, and
+		// --delete needs the keys anyway.
+		remote := map[string]bool{}
+		err = s.dc.List(ctx, dst.bucket, delta.ListOptions{Prefix: prefix, StoredSizes: true}, func(le delta.ListEntry) error {
+			if !le.IsPrefix {
+				remote[strings.TrimPrefix(le.Key, prefix)] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return wrapOp(dst.String(), err)
+		}
 		s.rep.startBar("sync", total, true)
 		for _, lf := range files {
 			to := location{s3: true, bucket: dst.bucket, key: prefix + lf.rel}
 			if err := p.submit(func() {
-				need, err := s.needsCopy(dst.bucket, to.key, lf.path, sizeOnly, true)
+				need := true
+				var err error
+				if remote[lf.rel] {
+					need, err = s.needsCopy(dst.bucket, to.key, lf.path, sizeOnly, true)
+				}
 				if err != nil {
 					s.rep.warnf("sync failed: %s", friendly(wrapOp(to.String(), err)))
 					p.fail()
@@ -177,21 +194,25 @@ func runSync(s *session) error {
 				have[lf.rel] = true
 			}
 			refs := map[string]bool{}
-			walkErr = s.dc.List(ctx, dst.bucket, delta.ListOptions{Prefix: prefix, StoredSizes: true}, func(le delta.ListEntry) error {
-				rel := strings.TrimPrefix(le.Key, prefix)
-				if le.IsPrefix || have[rel] || !f.keep(rel) {
-					return nil
+			gone := make([]string, 0)
+			for rel := range remote {
+				if !have[rel] && f.keep(rel) {
+					gone = append(gone, rel)
 				}
+			}
+			slices.Sort(gone)
+			for _, rel := range gone {
+				k := prefix + rel
 				if !dry {
-					if _, err := s.dc.Delete(ctx, dst.bucket, le.Key); err != nil {
-						return err
+					if _, err := s.dc.Delete(ctx, dst.bucket, k); err != nil {
+						walkErr = err
+						break
 					}
-					refs[refKeyOf(le.Key)] = true
+					refs[refKeyOf(k)] = true
 				}
 				deleted.Add(1)
-				s.reportTransfer("delete", "s3://"+dst.bucket+"/"+le.Key, "", le.Info, dry)
-				return nil
-			})
+				s.reportTransfer("delete", "s3://"+dst.bucket+"/"+k, "", delta.Info{}, dry)
+			}
 			if walkErr == nil {
 				walkErr = s.releaseRefs(ctx, dst.bucket, refs)
 			}
