@@ -189,6 +189,17 @@ func (s *Store) putSingle(ctx context.Context, info store.ObjectInfo, body []byt
 // (concurrency+1) x partSize. On any failure the upload is aborted.
 func (s *Store) putMultipart(ctx context.Context, info store.ObjectInfo, c *chunker, partSize int64, first []byte, meta map[string]string, opts store.PutOptions) (store.ObjectInfo, error) {
 	bucket, key := info.Bucket, info.Key
+	if opts.IfNotExists {
+		// Cheap early answer before uploading a big body for nothing;
+		// the If-None-Match on completion still decides races.
+		_, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+		if err == nil {
+			return store.ObjectInfo{}, opError("Put", bucket, key, fmt.Errorf("%w (found before uploading)", store.ErrExist))
+		}
+		if err := mapError("Put", bucket, key, err); !errors.Is(err, store.ErrNotExist) {
+			return store.ObjectInfo{}, err
+		}
+	}
 	cin := &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key, Metadata: meta}
 	if opts.ContentType != "" {
 		cin.ContentType = aws.String(opts.ContentType)

@@ -474,8 +474,8 @@ func (s *Store) List(ctx context.Context, bucket string, opts store.ListOptions,
 		if !aws.ToBool(out.IsTruncated) {
 			return nil
 		}
-		if out.NextContinuationToken == nil {
-			return opError("List", bucket, "", errors.New("truncated listing without a continuation token"))
+		if out.NextContinuationToken == nil || aws.ToString(out.NextContinuationToken) == aws.ToString(in.ContinuationToken) {
+			return opError("List", bucket, "", errors.New("truncated listing without a new continuation token"))
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
@@ -517,7 +517,7 @@ func (s *Store) ListBuckets(ctx context.Context) ([]string, error) {
 		for _, b := range out.Buckets {
 			names = append(names, aws.ToString(b.Name))
 		}
-		if aws.ToString(out.ContinuationToken) == "" {
+		if aws.ToString(out.ContinuationToken) == "" || aws.ToString(out.ContinuationToken) == aws.ToString(in.ContinuationToken) {
 			break
 		}
 		in.ContinuationToken = out.ContinuationToken

@@ -396,3 +396,35 @@ func hashOf(t *testing.T, r io.Reader) ([]byte, int64) {
 	}
 	return h.Sum(nil), n
 }
+
+// TestMultipartConditionalLate: the key is created by someone else while a
+// conditional multipart Put is uploading its parts (after its early
+// existence check): completion fails with ErrExist, the other object
+// stays, and the upload is aborted.
+func TestMultipartConditionalLate(t *testing.T) {
+	s, c := newRaw(t, s3store.WithPartSize(s3store.MinPartSize), s3store.WithConcurrency(1))
+	b := newBucket(t, s)
+	const size = 2*s3store.MinPartSize + 10
+	body := &gateReader{patternReader: patternReader{seed: 3, size: size}, gate: s3store.MinPartSize + 1,
+		reached: make(chan struct{}), release: make(chan struct{})}
+	go func() {
+		<-body.reached
+		if _, err := s.Put(t.Context(), b, "late", strings.NewReader("winner"), store.PutOptions{Size: 6}); err != nil {
+			t.Error(err)
+		}
+		close(body.release)
+	}()
+	_, err := s.Put(t.Context(), b, "late", body, store.PutOptions{Size: store.SizeUnknown, IfNotExists: true})
+	if !errors.Is(err, store.ErrExist) {
+		t.Fatalf("conditional multipart Put that lost the race: %v, want ErrExist", err)
+	}
+	if strings.Contains(err.Error(), "found before uploading") {
+		t.Fatalf("the early check, not completion, refused the Put: %v", err)
+	}
+	if got := getAll(t, s, b, "late"); string(got) != "winner" {
+		t.Errorf("object holds %d bytes, not the winner's", len(got))
+	}
+	if p := pendingUploads(t, c, b); len(p) != 0 {
+		t.Errorf("multipart uploads left behind: %q", p)
+	}
+}
