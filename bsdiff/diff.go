@@ -114,7 +114,7 @@ func search(sa []int32, old, target []byte) (pos, n int) {
 // looks up the longest exact match for each position; a match is accepted
 // when it is not just the continuation of the current alignment (scored by
 // counting bytes that already agree at the current old-new offset) by more
-// than 8 bytes. The previous alignment is then extended forward, the new
+// than matchSlack bytes. The previous alignment is then extended forward, the new
 // one backward, each as far as the extension keeps at least half of its
 // bytes equal; an overlap between the two is split where the byte counts
 // favour each side. The extended region is emitted as differences, the gap
@@ -137,7 +137,7 @@ func scanDelta(sa []int32, old, new, out []byte) []ctrl {
 					oldScore++
 				}
 			}
-			if (n == oldScore && n != 0) || n > oldScore+8 {
+			if (n == oldScore && n != 0) || n > oldScore+matchSlack {
 				break
 			}
 			if j := scan + lastOffset; j >= 0 && j < oldSize && old[j] == new[scan] {
@@ -213,3 +213,11 @@ func scanDelta(sa []int32, old, new, out []byte) []ctrl {
 	}
 	return ctrls
 }
+
+// matchSlack is how many bytes a new exact match must beat the current
+// alignment's score by to be taken. bsdiff uses 8; on the elf-esbuild
+// series 5 gives 1.8-3.5 % smaller patches (0.27.0 -> 0.27.1/.4/.7:
+// 196207 -> 189376, 440414 -> 424845, 443832 -> 435840 bytes) and is
+// neutral on zip archives (gomod-x-net v0.30.0 -> v0.32.0: 186426 ->
+// 186491). Values below 4 are much worse (3: 438640, 2: 584568 on .4).
+const matchSlack = 5
