@@ -2,7 +2,9 @@ package server
 
 import (
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"net/url"
@@ -64,6 +66,8 @@ func (s *Server) authenticate(r *http.Request) (*authInfo, error) {
 		p, err = parseAuthHeader(r, auth)
 	case q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Signature"):
 		p, err = parsePresigned(r, q)
+	case auth == "" && q.Has("AWSAccessKeyId") && q.Has("Signature") && q.Has("Expires"):
+		return s.authV2Presigned(r, q)
 	case auth != "" || q.Has("Signature") || q.Has("AWSAccessKeyId"):
 		return nil, apiErr(http.StatusBadRequest, "InvalidRequest",
 			"The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
@@ -373,4 +377,62 @@ func uriEncode(s string, encodeSlash bool) string {
 		b.WriteByte(hexd[c&15])
 	}
 	return b.String()
+}
+
+// v2SubResources are the query parameters that are part of a Signature
+// Version 2 canonical resource.
+var v2SubResources = []string{"acl", "cors", "delete", "lifecycle", "location", "logging", "notification",
+	"partNumber", "policy", "requestPayment", "response-cache-control", "response-content-disposition",
+	"response-content-encoding", "response-content-language", "response-content-type", "response-expires",
+	"tagging", "torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website"}
+
+// authV2Presigned verifies a Signature Version 2 presigned URL
+// (AWSAccessKeyId, Expires, Signature), which is what `aws s3 presign` of
+// the aws CLI v1 makes by default. Only presigned URLs are accepted in
+// version 2; signed requests must use SigV4.
+func (s *Server) authV2Presigned(r *http.Request, q url.Values) (*authInfo, error) {
+	ak := q.Get("AWSAccessKeyId")
+	secret, ok := s.creds[ak]
+	if !ok {
+		return nil, apiErr(http.StatusForbidden, "InvalidAccessKeyId",
+			"The AWS Access Key Id you provided does not exist in our records.")
+	}
+	exp, err := strconv.ParseInt(q.Get("Expires"), 10, 64)
+	if err != nil {
+		return nil, errAccessDenied("Invalid date (should be seconds since epoch): " + q.Get("Expires"))
+	}
+	if s.now().Unix() > exp {
+		return nil, errAccessDenied("Request has expired")
+	}
+	var amz []string
+	for k := range r.Header {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-amz-") {
+			amz = append(amz, lk+":"+strings.Join(r.Header.Values(k), ",")+"\n")
+		}
+	}
+	sort.Strings(amz)
+	var sub []string
+	for _, k := range v2SubResources {
+		if q.Has(k) {
+			if v := q.Get(k); v != "" {
+				sub = append(sub, k+"="+v)
+			} else {
+				sub = append(sub, k)
+			}
+		}
+	}
+	resource := r.URL.EscapedPath()
+	if len(sub) > 0 {
+		resource += "?" + strings.Join(sub, "&")
+	}
+	sts := r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" +
+		q.Get("Expires") + "\n" + strings.Join(amz, "") + resource
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write([]byte(sts))
+	want := base64.StdEncoding.EncodeToString(m.Sum(nil))
+	if !hmac.Equal([]byte(want), []byte(q.Get("Signature"))) {
+		return nil, errSignature()
+	}
+	return &authInfo{accessKey: ak}, nil
 }

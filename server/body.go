@@ -75,6 +75,9 @@ func requestBody(r *http.Request, ai *authInfo) (io.Reader, int64, error) {
 		}
 		cr = &chunkedReader{br: bufio.NewReaderSize(r.Body, 64<<10), want: size,
 			signed: payload != streamingUnsignedTrail, trailer: payload != streamingSigned}
+		if cr.signed && ai != nil && ai.signingKey == nil {
+			return nil, 0, errAccessDenied("aws-chunked signed payloads need Signature Version 4")
+		}
 		if cr.signed && ai != nil {
 			cr.ai, cr.prev = ai, ai.seedSig
 		}

@@ -3,12 +3,16 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
@@ -438,6 +442,23 @@ func TestPresignedGet(t *testing.T) {
 	resp2, body2 := h.rawRequest(t, "GET", strings.TrimPrefix(strings.Replace(req.URL, "file%20name", "file%20nane", 1), h.url), nil, nil, false)
 	if resp2.StatusCode != 403 || !strings.Contains(string(body2), "<Code>SignatureDoesNotMatch</Code>") {
 		t.Errorf("tampered presigned URL: %d %s", resp2.StatusCode, body2)
+	}
+	// Signature Version 2 presigned URLs (the aws CLI v1's default).
+	v2 := func(path string, expires int64, secret string) string {
+		m := hmac.New(sha1.New, []byte(secret))
+		fmt.Fprintf(m, "GET\n\n\n%d\n%s", expires, path)
+		return fmt.Sprintf("%s?AWSAccessKeyId=%s&Expires=%d&Signature=%s", path, testAK, expires,
+			url.QueryEscape(base64.StdEncoding.EncodeToString(m.Sum(nil))))
+	}
+	exp := time.Now().Add(time.Minute).Unix()
+	if resp, body := h.rawRequest(t, "GET", v2("/pre/dir/file%20name%2Bx.zip", exp, testSK), nil, nil, false); resp.StatusCode != 200 || !bytes.Equal(body, data) {
+		t.Errorf("SigV2 presigned GET: %d %s", resp.StatusCode, firstBytes(body))
+	}
+	if resp, body := h.rawRequest(t, "GET", v2("/pre/dir/file%20name%2Bx.zip", exp, "wrong"), nil, nil, false); resp.StatusCode != 403 || xmlCode(body) != "SignatureDoesNotMatch" {
+		t.Errorf("SigV2 bad signature: %d %s", resp.StatusCode, firstBytes(body))
+	}
+	if resp, body := h.rawRequest(t, "GET", v2("/pre/dir/file%20name%2Bx.zip", time.Now().Add(-time.Second).Unix(), testSK), nil, nil, false); resp.StatusCode != 403 || xmlCode(body) != "AccessDenied" {
+		t.Errorf("SigV2 expired: %d %s", resp.StatusCode, firstBytes(body))
 	}
 	// Two minutes later (server clock) it has expired.
 	h.offset.Store(int64(2 * time.Minute))

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deltaglider-go/deltaglider/internal/testtool"
+)
+
+const (
+	serveAK = "AKIDSERVETEST"
+	serveSK = "serve-test-secret"
+)
+
+// serving is a `deltaglider serve` running in-process.
+type serving struct {
+	url    string
+	stop   func() result
+	stderr *bytes.Buffer
+}
+
+// startServe runs `deltaglider serve` with the harness's backend flags on
+// 127.0.0.1:0 and returns its URL once it listens.
+func startServe(t *testing.T, h *cliHarness, extra ...string) *serving {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var errb bytes.Buffer
+	args := append([]string{"deltaglider"}, h.flags...)
+	args = append(args, "serve", "--listen", "127.0.0.1:0", "--access-key", serveAK, "--secret-key", serveSK,
+		"--spool-dir", t.TempDir())
+	args = append(args, extra...)
+	done := make(chan int, 1)
+	var outb bytes.Buffer
+	go func() {
+		code := run(ctx, args, strings.NewReader(""), pw, &lockedWriter{w: &errb})
+		pw.Close()
+		done <- code
+	}()
+	br := bufio.NewReader(pr)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve did not start: %v; stderr: %s", err, errb.String())
+	}
+	outb.WriteString(line)
+	go io.Copy(&outb, br)
+	m := regexp.MustCompile(`serving S3 on (http://127\.0\.0\.1:\d+) `).FindStringSubmatch(line)
+	if m == nil {
+		cancel()
+		t.Fatalf("unexpected first line %q", line)
+	}
+	s := &serving{url: m[1], stderr: &errb}
+	stopped := false
+	var res result
+	s.stop = func() result {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case code := <-done:
+				res = result{code: code, stdout: outb.String()}
+			case <-time.After(60 * time.Second):
+				t.Fatal("serve did not shut down")
+			}
+		}
+		return res
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// lockedWriter lets the server's logger and the test share a buffer.
+type lockedWriter struct {
+	w  io.Writer
+	mu chanMutex
+}
+
+type chanMutex struct{ ch chan struct{} }
+
+func (m *chanMutex) lock() {
+	if m.ch == nil {
+		m.ch = make(chan struct{}, 1)
+	}
+	m.ch <- struct{}{}
+}
+func (m *chanMutex) unlock() { <-m.ch }
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.lock()
+	defer l.mu.unlock()
+	return l.w.Write(p)
+}
+
+// awsCLI runs the aws CLI against the server with the serve credentials and
+// no user configuration.
+func awsCLI(t *testing.T, aws, url string, args ...string) string {
+	t.Helper()
+	full := append([]string{"--endpoint-url", url}, args...)
+	cmd := exec.Command(aws, full...)
+	home := t.TempDir()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env,
+		"AWS_ACCESS_KEY_ID="+serveAK, "AWS_SECRET_ACCESS_KEY="+serveSK, "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE="+filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"), "AWS_PAGER=", "HOME="+home)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func fileSHA(t *testing.T, p string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+// TestServeAWSCLI points the aws CLI at `deltaglider serve`, on the
+// embedded store and in front of a real S3 server: put, get, ls, cp
+// (server-side), multipart put and ranged multipart get, presign, rm, rb.
+func TestServeAWSCLI(t *testing.T) {
+	aws := testtool.Tool(t, "aws")
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		s := startServe(t, h)
+		dir := t.TempDir()
+		vdir, files := versions(t, 7, 3, 256<<10)
+		for i, f := range files[:3] {
+			if err := os.Rename(filepath.Join(vdir, f), filepath.Join(dir, "app-"+string(rune('1'+i))+".zip")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		big := filepath.Join(dir, "big.bin")
+		bigData := make([]byte, 20<<20)
+		for i := range bigData {
+			bigData[i] = byte(i*7 + i>>13)
+		}
+		if err := os.WriteFile(big, bigData, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b := "s3://" + h.bucket
+		awsCLI(t, aws, s.url, "s3", "mb", "s3://cli-made-bucket")
+		for _, n := range []string{"app-1.zip", "app-2.zip", "app-3.zip"} {
+			awsCLI(t, aws, s.url, "s3", "cp", filepath.Join(dir, n), b+"/rel/"+n)
+		}
+		awsCLI(t, aws, s.url, "s3", "cp", big, b+"/rel/big.bin") // multipart (> 8 MB)
+		ls := awsCLI(t, aws, s.url, "s3", "ls", b+"/rel/")
+		for _, want := range []string{" 262144 app-1.zip", " 262144 app-3.zip", " 20971520 big.bin"} {
+			if !strings.Contains(ls, want) {
+				t.Errorf("ls lacks %q:\n%s", want, ls)
+			}
+		}
+		if strings.Contains(ls, "reference.bin") || strings.Contains(ls, ".delta") {
+			t.Errorf("ls shows internals:\n%s", ls)
+		}
+		// Downloads: a delta, and the big file by parallel ranged GETs.
+		awsCLI(t, aws, s.url, "s3", "cp", b+"/rel/app-3.zip", filepath.Join(dir, "got-3.zip"))
+		if fileSHA(t, filepath.Join(dir, "got-3.zip")) != fileSHA(t, filepath.Join(dir, "app-3.zip")) {
+			t.Error("app-3.zip came back different")
+		}
+		awsCLI(t, aws, s.url, "s3", "cp", b+"/rel/big.bin", filepath.Join(dir, "got-big.bin"))
+		if fileSHA(t, filepath.Join(dir, "got-big.bin")) != sha256.Sum256(bigData) {
+			t.Error("big.bin came back different")
+		}
+		// Server-side copy, then read the copy.
+		awsCLI(t, aws, s.url, "s3", "cp", b+"/rel/app-2.zip", b+"/copies/app-2.zip")
+		awsCLI(t, aws, s.url, "s3", "cp", b+"/copies/app-2.zip", filepath.Join(dir, "got-2.zip"))
+		if fileSHA(t, filepath.Join(dir, "got-2.zip")) != fileSHA(t, filepath.Join(dir, "app-2.zip")) {
+			t.Error("copied app-2.zip differs")
+		}
+		// A presigned URL works with a plain HTTP client.
+		u := strings.TrimSpace(awsCLI(t, aws, s.url, "s3", "presign", b+"/rel/app-1.zip", "--expires-in", "300"))
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || sha256.Sum256(body) != fileSHA(t, filepath.Join(dir, "app-1.zip")) {
+			t.Errorf("presigned GET %s: %d, %d bytes: %.300s", u, resp.StatusCode, len(body), body)
+		}
+		if resp.Header.Get("x-deltaglider-storage") != "delta" {
+			t.Errorf("x-deltaglider-storage = %q", resp.Header.Get("x-deltaglider-storage"))
+		}
+		// Deltas really are stored: the raw bucket holds reference + deltas.
+		raw := strings.Join(h.rawKeys(h.bucket), " ")
+		if !strings.Contains(raw, "rel/reference.bin") || !strings.Contains(raw, "rel/app-3.zip.delta") {
+			t.Errorf("raw keys: %s", raw)
+		}
+		// rm one, then everything, then the buckets.
+		awsCLI(t, aws, s.url, "s3", "rm", b+"/rel/app-1.zip")
+		if ls := awsCLI(t, aws, s.url, "s3", "ls", b+"/rel/"); strings.Contains(ls, "app-1.zip") || !strings.Contains(ls, "app-2.zip") {
+			t.Errorf("after rm:\n%s", ls)
+		}
+		awsCLI(t, aws, s.url, "s3", "rm", "--recursive", b)
+		if ls := awsCLI(t, aws, s.url, "s3", "ls", "--recursive", b); strings.TrimSpace(ls) != "" {
+			t.Errorf("after rm --recursive:\n%s", ls)
+		}
+		awsCLI(t, aws, s.url, "s3", "rb", b)
+		awsCLI(t, aws, s.url, "s3", "rb", "s3://cli-made-bucket")
+		if ls := awsCLI(t, aws, s.url, "s3", "ls"); strings.Contains(ls, h.bucket) || strings.Contains(ls, "cli-made-bucket") {
+			t.Errorf("buckets left:\n%s", ls)
+		}
+		// Graceful shutdown: exit 0, and the request log was written.
+		if r := s.stop(); r.code != 0 {
+			t.Errorf("serve exited %d", r.code)
+		}
+		if !strings.Contains(s.stderr.String(), "op=CompleteMultipartUpload") {
+			t.Errorf("no structured request log for the multipart upload:\n%.2000s", s.stderr.String())
+		}
+	})
+}
+
+// TestServeRefusesOpenWithoutAuth: a non-loopback address needs
+// credentials or --insecure-no-auth.
+func TestServeRefusesOpenWithoutAuth(t *testing.T) {
+	h := newHarness(t, "fs")
+	r := h.run("serve", "--listen", "0.0.0.0:0")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "refusing to serve without credentials") {
+		t.Errorf("no credentials on 0.0.0.0: %v", r)
+	}
+	r = h.run("serve", "--listen", "127.0.0.1:0", "--access-key", "x")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--secret-key") {
+		t.Errorf("half credentials: %v", r)
+	}
+	r = h.run("serve", "--listen", "nonsense")
+	if r.code != exitUsage {
+		t.Errorf("bad --listen: %v", r)
+	}
+}
