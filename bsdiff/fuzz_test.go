@@ -39,3 +39,27 @@ func FuzzPatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRoundTrip: whatever old and new are, Diff then Patch gives new back,
+// in both formats.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte("The quick brown fox"), []byte("The quick brown cat!"), false)
+	f.Add([]byte{}, []byte{0, 0, 0, 0, 0}, true)
+	f.Fuzz(func(t *testing.T, old, new []byte, bsdiff43 bool) {
+		fm := FormatBSDIFF40
+		if bsdiff43 {
+			fm = FormatBSDIFF43
+		}
+		p, err := Diff(old, new, WithFormat(fm))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Patch(old, p)
+		if err != nil {
+			t.Fatalf("Patch: %v", err)
+		}
+		if !bytes.Equal(got, new) {
+			t.Fatal("round trip mismatch")
+		}
+	})
+}
