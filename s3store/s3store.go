@@ -198,6 +198,10 @@ func (s *Store) Get(ctx context.Context, bucket, key string, offset, length int6
 		ContentType: aws.ToString(out.ContentType),
 		Metadata:    decodeMetadata(out.Metadata),
 	}
+	if in.Range != nil && out.ContentRange == nil && offset == 0 {
+		// The server ignored the range and sent the whole object.
+		return limitBody(out.Body, length), info, nil
+	}
 	if in.Range != nil {
 		total, ok := contentRangeTotal(aws.ToString(out.ContentRange))
 		if !ok {
@@ -208,6 +212,17 @@ func (s *Store) Get(ctx context.Context, bucket, key string, offset, length int6
 		info.Size = total
 	}
 	return out.Body, info, nil
+}
+
+// limitBody returns rc cut after n bytes (n < 0: not cut).
+func limitBody(rc io.ReadCloser, n int64) io.ReadCloser {
+	if n < 0 {
+		return rc
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(rc, n), rc}
 }
 
 // emptyRange serves a read of zero bytes at offset: an empty body when
@@ -380,6 +395,9 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	meta, err := encodeMetadata(info.Metadata)
 	if err != nil {
 		return store.ObjectInfo{}, opError("Copy", dstBucket, dstKey, err)
+	}
+	if srcBucket == dstBucket && srcKey == dstKey && !opts.ReplaceMetadata {
+		return info, nil // S3 refuses a copy onto itself that changes nothing
 	}
 	if src.Size > maxCopySize {
 		return s.copyMultipart(ctx, src, info, meta)
