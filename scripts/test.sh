@@ -10,6 +10,7 @@ need_apt=()
 command -v xdelta3 >/dev/null || need_apt+=(xdelta3)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v python3 >/dev/null || need_apt+=(python3)
+command -v aws >/dev/null || need_apt+=(awscli)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[test] installing ${need_apt[*]} with apt-get" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
