@@ -534,6 +534,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		if r.code != exitInterrupted || len(must(os.ReadDir(out))) != 0 {
 			t.Fatalf("%v %v", r, names)
 		}
+		checkErrLine(t, r.stderr, "interrupted")
 	})
 }
 

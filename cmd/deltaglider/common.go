@@ -343,6 +343,17 @@ func (p *pool) failures() int {
 	return p.errs
 }
 
+// itemFailed reports one failed item of a recursive command and counts it.
+// Once the command is interrupted, the items aborted by it are not
+// reported one by one: the command ends with a single "interrupted" line.
+func (s *session) itemFailed(p *pool, op, what string, err error) {
+	p.fail()
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.rep.warnf("%s failed: %s", op, friendly(wrapOp(what, err)))
+}
+
 // humanBytes formats n with binary units.
 func humanBytes(n int64) string {
 	if n < 1024 {

@@ -233,8 +233,7 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 			if err := p.submit(func() {
 				info, err := s.upload(ctx, lf.path, dst.bucket, to.key, o)
 				if err != nil {
-					s.rep.warnf("upload failed: %s", friendly(wrapOp(lf.path, err)))
-					p.fail()
+					s.itemFailed(p, "upload", lf.path, err)
 					return
 				}
 				t.add(info)
@@ -266,8 +265,7 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 				return p.submit(func() {
 					info, err := s.copyObject(ctx, src.bucket, le.Key, dst.bucket, to.key, o)
 					if err != nil {
-						s.rep.warnf("copy failed: %s", friendly(wrapOp(from.String(), err)))
-						p.fail()
+						s.itemFailed(p, "copy", from.String(), err)
 						return
 					}
 					t.add(info)
@@ -283,8 +281,7 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 			return p.submit(func() {
 				info, err := s.download(ctx, src.bucket, le.Key, local)
 				if err != nil {
-					s.rep.warnf("download failed: %s", friendly(wrapOp(from.String(), err)))
-					p.fail()
+					s.itemFailed(p, "download", from.String(), err)
 					return
 				}
 				info.StoredSize = 0

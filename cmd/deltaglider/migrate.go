@@ -111,8 +111,7 @@ func runMigrate(s *session) error {
 			defer s.rep.add(1)
 			si, err := s.dc.Stat(ctx, src.bucket, le.Key)
 			if err != nil {
-				s.rep.warnf("migrate failed: %s", friendly(wrapOp(from.String(), err)))
-				p.fail()
+				s.itemFailed(p, "migrate", from.String(), err)
 				return
 			}
 			di, err := s.dc.Stat(ctx, dst.bucket, to.key)
@@ -122,8 +121,7 @@ func runMigrate(s *session) error {
 				s.rep.record(transferRecord{Type: "skip", Src: from.String(), Dst: to.String(), Size: si.Size})
 				return
 			case err != nil && !errors.Is(err, store.ErrNotExist) && !errors.Is(err, delta.ErrMissingMetadata):
-				s.rep.warnf("migrate failed: %s", friendly(wrapOp(to.String(), err)))
-				p.fail()
+				s.itemFailed(p, "migrate", to.String(), err)
 				return
 			}
 			if dry {
@@ -133,8 +131,7 @@ func runMigrate(s *session) error {
 			}
 			info, err := s.copyObject(ctx, src.bucket, le.Key, dst.bucket, to.key, o)
 			if err != nil {
-				s.rep.warnf("migrate failed: %s", friendly(wrapOp(from.String(), err)))
-				p.fail()
+				s.itemFailed(p, "migrate", from.String(), err)
 				return
 			}
 			t.add(info)

@@ -91,7 +91,7 @@ func (r *reporter) startBar(desc string, total int64, bytes bool) {
 		progressbar.OptionSetWidth(30),
 	}
 	if bytes {
-		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true),
+		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionShowCount(),
 			progressbar.OptionUseIECUnits(true))
 	} else {
 		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts(),

@@ -160,8 +160,7 @@ func runSync(s *session) error {
 					need, err = s.needsCopy(dst.bucket, to.key, lf.path, sizeOnly, true)
 				}
 				if err != nil {
-					s.rep.warnf("sync failed: %s", friendly(wrapOp(to.String(), err)))
-					p.fail()
+					s.itemFailed(p, "sync", to.String(), err)
 					return
 				}
 				if !need {
@@ -176,8 +175,7 @@ func runSync(s *session) error {
 				}
 				info, err := s.upload(ctx, lf.path, dst.bucket, to.key, o)
 				if err != nil {
-					s.rep.warnf("upload failed: %s", friendly(wrapOp(lf.path, err)))
-					p.fail()
+					s.itemFailed(p, "upload", lf.path, err)
 					return
 				}
 				t.add(info)
@@ -247,8 +245,7 @@ func runSync(s *session) error {
 			return p.submit(func() {
 				need, err := s.needsCopy(src.bucket, le.Key, local, sizeOnly, false)
 				if err != nil {
-					s.rep.warnf("sync failed: %s", friendly(wrapOp(from.String(), err)))
-					p.fail()
+					s.itemFailed(p, "sync", from.String(), err)
 					return
 				}
 				if !need {
@@ -262,8 +259,7 @@ func runSync(s *session) error {
 				}
 				info, err := s.download(ctx, src.bucket, le.Key, local)
 				if err != nil {
-					s.rep.warnf("download failed: %s", friendly(wrapOp(from.String(), err)))
-					p.fail()
+					s.itemFailed(p, "download", from.String(), err)
 					return
 				}
 				info.StoredSize = 0
