@@ -1,7 +1,6 @@
 package bsdiff
 
 import (
-	"bytes"
 	"fmt"
 	"github.com/deltaglider-go/deltaglider/bsdiff/internal/sufarray"
 )
@@ -87,27 +86,33 @@ func matchLen(a, b []byte) int {
 // search finds, by binary search over the suffix array sa of old, a
 // suffix of old sharing the longest common prefix with target. It returns
 // the suffix position and the common length.
+//
+// It keeps the common-prefix lengths of the two bounds with target: every
+// suffix between them shares at least the smaller of the two, so each
+// comparison starts there and a long match is not re-compared at every step.
 func search(sa []int32, old, target []byte) (pos, n int) {
 	if len(sa) == 0 {
 		return 0, 0
 	}
 	st, en := 0, len(sa)-1
+	lst, len_ := matchLen(old[sa[st]:], target), matchLen(old[sa[en]:], target)
 	for en-st >= 2 {
 		x := st + (en-st)/2
 		p := int(sa[x])
-		k := min(len(old)-p, len(target))
-		if bytes.Compare(old[p:p+k], target[:k]) < 0 {
-			st = x
+		k := min(lst, len_)
+		l := k + matchLen(old[p+k:], target[k:])
+		// As in bsdiff: a suffix that is a prefix of target (or the
+		// reverse) counts as not less.
+		if p+l < len(old) && l < len(target) && old[p+l] < target[l] {
+			st, lst = x, l
 		} else {
-			en = x
+			en, len_ = x, l
 		}
 	}
-	ps, pe := int(sa[st]), int(sa[en])
-	ns, ne := matchLen(old[ps:], target), matchLen(old[pe:], target)
-	if ns > ne {
-		return ps, ns
+	if lst > len_ {
+		return int(sa[st]), lst
 	}
-	return pe, ne
+	return int(sa[en]), len_
 }
 
 // scanDelta is bsdiff's approximate-match scan. Walking through new, it
