@@ -34,7 +34,7 @@ func getXattr(f *os.File) ([]byte, error) {
 			case err == nil:
 				out = buf[:n]
 				return nil
-			case errors.Is(err, unix.ENODATA), errors.Is(err, unix.ENOTSUP):
+			case errors.Is(err, unix.ENODATA), errors.Is(err, noAttr), errors.Is(err, unix.ENOTSUP):
 				return nil
 			case errors.Is(err, unix.ERANGE) && len(buf) < maxBlob:
 				buf = make([]byte, maxBlob)
