@@ -210,7 +210,7 @@ func (s *Store) putMultipart(ctx context.Context, info store.ObjectInfo, c *chun
 	}
 	uploadID := cout.UploadId
 
-	parts, err := s.uploadParts(ctx, bucket, key, uploadID, c, partSize, first, opts.Size)
+	parts, cut, err := s.uploadParts(ctx, bucket, key, uploadID, c, partSize, first, opts.Size)
 	if err == nil {
 		var out *s3.CompleteMultipartUploadOutput
 		out, err = s.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
@@ -228,29 +228,34 @@ func (s *Store) putMultipart(ctx context.Context, info store.ObjectInfo, c *chun
 		}
 		err = mapError("Put", bucket, key, err)
 	}
-	return store.ObjectInfo{}, s.abort(ctx, bucket, key, uploadID, err)
+	return store.ObjectInfo{}, s.abort(ctx, bucket, key, uploadID, cut, err)
 }
 
 // abort aborts a multipart upload after err, also when ctx is already
 // cancelled, and returns err (noting in it an abort that failed).
 //
-// Part uploads still running on the server when the abort arrives (a
-// request the client gave up on is not necessarily finished server-side)
-// can re-create parts after it; AWS documents that an abort may have to be
-// repeated. So abort checks with ListParts that the upload stays gone for
-// a moment (about 350 ms), and aborts again when it reappears.
-func (s *Store) abort(ctx context.Context, bucket, key string, uploadID *string, err error) error {
+// cut says that part requests were given up while running (ctx cancelled,
+// or another part failed). The server may still complete such a request
+// after the abort and so re-create the upload; AWS documents that an abort
+// may have to be repeated. Then abort checks with ListParts that the
+// upload stays gone for a second, and aborts again whenever it
+// reappears. Without cut, one check right after the abort suffices.
+func (s *Store) abort(ctx context.Context, bucket, key string, uploadID *string, cut bool, err error) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.abortWait)
 	defer cancel()
-	const settle = 350 * time.Millisecond
 	var (
+		settle  time.Duration // how long the upload must stay gone
 		aerr    error
 		aborted bool
-		gone    time.Duration // how long the upload has been seen gone
+		gone    time.Duration // how long it has been seen gone
 		pause   = 50 * time.Millisecond
+		wait    = cut // pause before checking
 	)
+	if cut {
+		settle = time.Second
+	}
 loop:
-	for range 10 {
+	for range 12 {
 		if !aborted {
 			_, aerr = s.api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
 				Bucket: &bucket, Key: &key, UploadId: uploadID,
@@ -260,42 +265,45 @@ loop:
 			}
 			aborted, gone = true, 0
 		}
-		select {
-		case <-time.After(pause):
-		case <-actx.Done():
+		slept := time.Duration(0)
+		if wait {
+			select {
+			case <-time.After(pause):
+				slept = pause
+			case <-actx.Done():
+			}
+			pause = min(2*pause, 400*time.Millisecond)
 		}
 		_, lerr := s.api.ListParts(actx, &s3.ListPartsInput{
 			Bucket: &bucket, Key: &key, UploadId: uploadID, MaxParts: aws.Int32(1),
 		})
 		switch {
 		case errors.Is(mapError("", "", "", lerr), store.ErrNotExist): // NoSuchUpload
-			gone += pause
-			if gone >= settle {
+			if gone += slept; gone >= settle {
 				return err
 			}
 		case lerr != nil:
 			aerr = lerr
 			break loop
 		default: // a late part re-created it
-			aborted = false
+			aborted, wait = false, true
 			aerr = errors.New("upload still present after abort")
 		}
-		pause = min(2*pause, settle)
 	}
 	return fmt.Errorf("%w (and aborting multipart upload %s failed, its parts stay invisible on the server until cleaned up: %v)",
 		err, aws.ToString(uploadID), aerr)
 }
 
 // uploadParts reads the body part by part and uploads the parts with
-// bounded concurrency. It returns the completed parts in order.
-func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *string, c *chunker, partSize int64, first []byte, size int64) ([]types.CompletedPart, error) {
+// bounded concurrency. It returns the completed parts in order; on error,
+// cut reports whether part requests may have been given up while running.
+func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *string, c *chunker, partSize int64, first []byte, size int64) (parts []types.CompletedPart, cut bool, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
 	var (
-		mu    sync.Mutex
-		parts []types.CompletedPart
-		wg    sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
 	// free holds the buffers not in use; at most concurrency+1 exist.
 	free := make(chan []byte, s.opt.concurrency+1)
@@ -403,14 +411,14 @@ func (s *Store) uploadParts(ctx context.Context, bucket, key string, uploadID *s
 		if e := (*Error)(nil); !errors.As(err, &e) {
 			err = opError("Put", bucket, key, err) // the caller's ctx ended
 		}
-		return nil, err
+		return nil, true, err
 	}
 	if readErr != nil {
-		return nil, readErr
+		return nil, false, readErr
 	}
 	// Parts finish out of order; S3 wants them ascending.
 	sortParts(parts)
-	return parts, nil
+	return parts, false, nil
 }
 
 func sortParts(p []types.CompletedPart) {
@@ -491,5 +499,5 @@ func (s *Store) copyMultipart(ctx context.Context, src, dst store.ObjectInfo, me
 		}
 		err = mapError("Copy", dst.Bucket, dst.Key, err)
 	}
-	return store.ObjectInfo{}, s.abort(ctx, dst.Bucket, dst.Key, cout.UploadId, err)
+	return store.ObjectInfo{}, s.abort(ctx, dst.Bucket, dst.Key, cout.UploadId, true, err)
 }
