@@ -51,7 +51,7 @@ type harness struct {
 	fs     *fsstore.Store
 }
 
-func newHarness(t testing.TB) *harness {
+func newHarness(t testing.TB, opts ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{dir: t.TempDir()}
 	if tt, ok := t.(*testing.T); ok {
@@ -74,9 +74,13 @@ func newHarness(t testing.TB) *harness {
 	if os.Getenv("SERVE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	h.srv, err = New(Config{Client: dc, Credentials: map[string]string{testAK: testSK},
+	cfg := Config{Client: dc, Credentials: map[string]string{testAK: testSK},
 		SpoolDir: t.TempDir(), Logger: logger,
-		Now: func() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }})
+		Now: func() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.srv, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -361,25 +361,29 @@ func (s *Server) completeUpload(rq *request) error {
 	up.completing = true
 	up.mu.Unlock()
 
-	pr := &partsReader{paths: paths}
-	info, err := s.dc.Put(rq.ctx, rq.bucket, rq.key, pr, delta.PutOptions{Size: total,
-		ContentType: up.contentType, Metadata: up.meta})
-	pr.Close()
-	if err != nil {
-		up.mu.Lock()
-		up.completing = false
-		up.mu.Unlock()
-		return err
+	var info delta.Info
+	work := func() (any, error) {
+		pr := &partsReader{paths: paths}
+		defer pr.Close()
+		var err error
+		info, err = s.dc.Put(rq.ctx, rq.bucket, rq.key, pr, delta.PutOptions{Size: total,
+			ContentType: up.contentType, Metadata: up.meta})
+		if err != nil {
+			up.mu.Lock()
+			up.completing = false
+			up.mu.Unlock()
+			return nil, err
+		}
+		s.uploads.remove(up)
+		return struct {
+			XMLName  xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CompleteMultipartUploadResult"`
+			Location string
+			Bucket   string
+			Key      string
+			ETag     string
+		}{Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag)}, nil
 	}
-	s.uploads.remove(up)
-	s.recordPut(rq, info)
-	return writeXML(rq, struct {
-		XMLName  xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CompleteMultipartUploadResult"`
-		Location string
-		Bucket   string
-		Key      string
-		ETag     string
-	}{Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag)})
+	return s.longRunning(rq, work, func() { s.recordPut(rq, info) })
 }
 
 func (s *Server) abortUpload(rq *request) error {

@@ -426,14 +426,18 @@ func (s *Server) copyObject(rq *request) error {
 			return err
 		}
 	}
-	info, err := s.dc.Copy(rq.ctx, sb, sk, rq.bucket, rq.key, delta.CopyOptions{ReplaceMetadata: replace,
-		Metadata: userMeta(rq.r.Header), ContentType: rq.r.Header.Get("Content-Type")})
-	if err != nil {
-		return hidden(err)
+	var info delta.Info
+	work := func() (any, error) {
+		var err error
+		info, err = s.dc.Copy(rq.ctx, sb, sk, rq.bucket, rq.key, delta.CopyOptions{ReplaceMetadata: replace,
+			Metadata: userMeta(rq.r.Header), ContentType: rq.r.Header.Get("Content-Type")})
+		if err != nil {
+			return nil, hidden(err)
+		}
+		return struct {
+			XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CopyObjectResult"`
+			copyResult
+		}{copyResult: copyResult{LastModified: info.ModTime.UTC().Format(s3TimeFormat), ETag: quoteETag(info.ETag)}}, nil
 	}
-	s.recordPut(rq, info)
-	return writeXML(rq, struct {
-		XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CopyObjectResult"`
-		copyResult
-	}{copyResult: copyResult{LastModified: info.ModTime.UTC().Format(s3TimeFormat), ETag: quoteETag(info.ETag)}})
+	return s.longRunning(rq, work, func() { s.recordPut(rq, info) })
 }

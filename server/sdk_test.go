@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
@@ -22,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/deltaglider-go/deltaglider/store"
 )
 
 func getBody(t *testing.T, cli *s3.Client, bucket, key string, rng string) ([]byte, *s3.GetObjectOutput) {
@@ -473,4 +476,50 @@ func firstBytes(b []byte) string {
 		b = b[:300]
 	}
 	return string(b)
+}
+
+// TestKeepAlive makes CompleteMultipartUpload and CopyObject answer with
+// S3's early 200 + whitespace + result (or Error document) body, and checks
+// that the SDK reads both the results and the late error.
+func TestKeepAlive(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.KeepAlive = time.Millisecond })
+	ctx := context.Background()
+	h.mkBucket(t, "kabucket")
+	data := randomBytes(41, 6<<20)
+	cu, err := h.cli.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("kabucket"), Key: aws.String("a/x.zip")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, chunk := range [][]byte{data[:5<<20], data[5<<20:]} {
+		up, err := h.cli.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("kabucket"), Key: aws.String("a/x.zip"),
+			UploadId: cu.UploadId, PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(chunk)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag})
+	}
+	co, err := h.cli.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("kabucket"), Key: aws.String("a/x.zip"),
+		UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil || co.ETag == nil || *co.Key != "a/x.zip" {
+		t.Fatalf("CompleteMultipartUpload with keep-alive: %v %+v", err, co)
+	}
+	cp, err := h.cli.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("kabucket"), Key: aws.String("b/y.zip"), CopySource: aws.String("kabucket/a/x.zip")})
+	if err != nil || cp.CopyObjectResult == nil || cp.CopyObjectResult.ETag == nil {
+		t.Fatalf("CopyObject with keep-alive: %v %+v", err, cp)
+	}
+	if got, _ := getBody(t, h.cli, "kabucket", "b/y.zip", ""); !bytes.Equal(got, data) {
+		t.Fatal("copy differs")
+	}
+	// A failure after the 200 went out is an Error document in the body.
+	rq := &request{w: &respWriter{ResponseWriter: httptest.NewRecorder()}, r: httptest.NewRequest("PUT", "/kabucket/z", nil), op: "test"}
+	rec := rq.w.ResponseWriter.(*httptest.ResponseRecorder)
+	err = h.srv.longRunning(rq, func() (any, error) {
+		time.Sleep(50 * time.Millisecond)
+		return nil, store.ErrBucketNotExist
+	}, nil)
+	if err != nil || rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), "<?xml") ||
+		!strings.Contains(rec.Body.String(), "?>\n ") || xmlCode(rec.Body.Bytes()) != "NoSuchBucket" {
+		t.Errorf("late error: %v %d %q", err, rec.Code, rec.Body.String())
+	}
 }

@@ -56,6 +56,12 @@ type Config struct {
 	Region string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// KeepAlive is how long CompleteMultipartUpload and CopyObject may
+	// work before the server commits to a 200 response and sends a space
+	// every KeepAlive until the result (or an S3 Error document) follows
+	// in the body, as S3 does, so that clients do not time out while a
+	// large object is encoded (default 10 s).
+	KeepAlive time.Duration
 }
 
 // Server is an S3-compatible HTTP handler over a delta.Client.
@@ -74,6 +80,7 @@ type Server struct {
 	metrics   *metrics
 	keyLocks  keyLocks
 	started   time.Time
+	keepAlive time.Duration
 }
 
 // New returns a Server for cfg.
@@ -83,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{dc: cfg.Client, st: cfg.Client.Store(), creds: map[string]string{}, log: cfg.Logger,
 		maxSkew: cfg.MaxSkew, maxHeader: cfg.MaxHeaderBytes, region: cfg.Region, now: cfg.Now,
-		spool: cfg.SpoolDir, metrics: newMetrics()}
+		spool: cfg.SpoolDir, metrics: newMetrics(), keepAlive: cfg.KeepAlive}
 	for k, v := range cfg.Credentials {
 		if k == "" || v == "" {
 			return nil, errors.New("server: empty access key or secret key")
@@ -104,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.keepAlive <= 0 {
+		s.keepAlive = 10 * time.Second
 	}
 	if s.spool == "" {
 		d, err := os.MkdirTemp("", "deltaglider-serve-spool-*")
@@ -306,14 +316,7 @@ func (s *Server) writeError(rq *request, err error) {
 		rq.w.WriteHeader(ae.Status)
 		return
 	}
-	resource := rq.r.URL.Path
-	body, _ := xml.Marshal(struct {
-		XMLName   xml.Name `xml:"Error"`
-		Code      string
-		Message   string
-		Resource  string
-		RequestID string `xml:"RequestId"`
-	}{Code: ae.Code, Message: ae.Message, Resource: resource, RequestID: h.Get("x-amz-request-id")})
+	body := errorDocument(ae, rq.r.URL.Path, h.Get("x-amz-request-id"))
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", fmt.Sprint(len(xml.Header)+len(body)))
 	rq.w.WriteHeader(ae.Status)
@@ -559,5 +562,76 @@ func (k *keyLocks) lock(key string) func() {
 			delete(k.m, key)
 		}
 		k.mu.Unlock()
+	}
+}
+
+// errorDocument is the S3 XML error body.
+func errorDocument(ae *APIError, resource, rid string) []byte {
+	body, _ := xml.Marshal(struct {
+		XMLName   xml.Name `xml:"Error"`
+		Code      string
+		Message   string
+		Resource  string
+		RequestID string `xml:"RequestId"`
+	}{Code: ae.Code, Message: ae.Message, Resource: resource, RequestID: rid})
+	return body
+}
+
+// longRunning runs work, which must not touch rq.w, and sends its XML
+// result. If work takes longer than s.keepAlive, the 200 status and the
+// XML declaration go out first and a space follows every s.keepAlive; the
+// result, or an S3 Error document, then completes the body (S3's
+// behaviour for CompleteMultipartUpload and CopyObject). done runs on
+// success before anything of the result is written.
+func (s *Server) longRunning(rq *request, work func() (any, error), done func()) error {
+	type result struct {
+		v   any
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := work()
+		ch <- result{v, err}
+	}()
+	t := time.NewTimer(s.keepAlive)
+	defer t.Stop()
+	started := false
+	for {
+		select {
+		case r := <-ch:
+			if r.err == nil && done != nil {
+				done()
+			}
+			if !started {
+				if r.err != nil {
+					return r.err
+				}
+				return writeXML(rq, r.v)
+			}
+			var body []byte
+			if r.err != nil {
+				ae := toAPIError(r.err)
+				s.log.Warn("error after a 200 keep-alive response", "op", rq.op, "path", rq.r.URL.Path, "err", r.err.Error())
+				body = errorDocument(ae, rq.r.URL.Path, rq.w.Header().Get("x-amz-request-id"))
+			} else {
+				var err error
+				if body, err = xml.Marshal(r.v); err != nil {
+					return err
+				}
+			}
+			_, err := rq.w.Write(body)
+			return err
+		case <-t.C:
+			if !started {
+				rq.w.Header().Set("Content-Type", "application/xml")
+				rq.w.WriteHeader(http.StatusOK)
+				io.WriteString(rq.w, xml.Header)
+				started = true
+			} else {
+				io.WriteString(rq.w, " ")
+			}
+			rq.w.Flush()
+			t.Reset(s.keepAlive)
+		}
 	}
 }
