@@ -147,15 +147,31 @@ func runAnalyze(s *session, loc location) error {
 	defer os.RemoveAll(scratch)
 	total := analyzeRecord{Type: "total"}
 	s.rep.linef("%-40s %7s %12s %8s %12s %9s", "deltaspace", "files", "original", "sampled", "projected", "savings")
+	// Deltaspaces are trial-encoded in parallel (--jobs), then reported in
+	// name order.
+	recs := make([]analyzeRecord, len(names))
+	errs := make([]error, len(names))
+	p := newPool(ctx, s.jobs)
 	s.rep.startBar("analyze", int64(len(names)), false)
 	for i, sp := range names {
-		items := spaces[sp]
-		slices.SortFunc(items, func(a, b analyzeItem) int { return strings.Compare(a.name, b.name) })
-		rec, err := s.trialSpace(ctx, fmt.Sprintf("%s/%d", scratch, i), sp, items, s.c.Int("sample"))
-		if err != nil {
-			return wrapOp(sp, err)
+		if err := p.submit(func() {
+			items := spaces[sp]
+			slices.SortFunc(items, func(a, b analyzeItem) int { return strings.Compare(a.name, b.name) })
+			recs[i], errs[i] = s.trialSpace(ctx, fmt.Sprintf("%s/%d", scratch, i), sp, items, s.c.Int("sample"))
+			s.rep.add(1)
+		}); err != nil {
+			break
 		}
-		s.rep.add(1)
+	}
+	p.wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, sp := range names {
+		if errs[i] != nil {
+			return wrapOp(sp, errs[i])
+		}
+		rec := recs[i]
 		s.rep.record(rec)
 		name := sp
 		if name == "" {
