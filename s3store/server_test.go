@@ -41,16 +41,16 @@ const (
 
 // versitygwBin returns the path of the versitygw binary, or "".
 func versitygwBin() string {
-	if p := os.Getenv("DELTAGLIDER_VERSITYGW_BIN"); p != "" {
-		return p
+	p := os.Getenv("DELTAGLIDER_VERSITYGW_BIN")
+	if p == "" {
+		dir := os.Getenv("XDG_CACHE_HOME")
+		if dir == "" {
+			home, _ := os.UserHomeDir()
+			dir = filepath.Join(home, ".cache")
+		}
+		p = filepath.Join(dir, "s3test-tools", "versitygw-v1.8.0", "versitygw")
 	}
-	dir := os.Getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache")
-	}
-	p := filepath.Join(dir, "s3test-tools", "versitygw-v1.8.0", "versitygw")
-	if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 		return p
 	}
 	return ""
