@@ -39,12 +39,24 @@
 // # Integrity
 //
 // The SHA-256 of every original is recorded when it is written and checked
-// on every read while the data streams: the reader returned by Get reports
-// ErrIntegrity instead of io.EOF when the bytes do not match. Deltas written
+// on every whole-object read while the data streams: the reader returned by
+// Get reports ErrIntegrity instead of io.EOF when the bytes do not match.
+// A range read of a delta decodes only the windows it needs (each checked
+// by its Adler-32, against a reference whose SHA-256 is checked); set
+// GetOptions.VerifyWhole to decode everything and check the SHA-256. Deltas written
 // by xdelta3 with external compression (app header fields /G/, /B/, /X/, /Z/,
 // /Y/ — the Python tool writes them for .gz inputs) are reconstructed only if
 // recompression reproduces the recorded SHA-256 (ErrExternalCompression
 // otherwise); this package never writes them.
+//
+// # Memory and streaming
+//
+// Targets are never held in memory: Put hashes a regular file in place or
+// spools any other reader to an unlinked temporary file, and streams it
+// through the encoder; deltas are spooled to disk so the ratio guard can
+// decide before anything is stored. The encoder keeps the reference and
+// its index in memory (see vcdiff.WithLevel), the decoder one window.
+// References are read from a local content-addressed cache (Cache).
 //
 // # References and deletion
 //
