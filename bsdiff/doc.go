@@ -48,10 +48,10 @@
 //
 // For an old file of n bytes and a new file of m bytes, Diff holds old and
 // new (the caller's), the suffix array (4n), transiently the standard
-// library's own copy of it while it is extracted (4n) and a permutation
-// check (n), the delta body (m) and the patch, plus about 20 MiB for the
-// bzip2 blocks: roughly 9n + 2m + 20 MiB besides the inputs. Measured: 134
-// MB peak RSS for an 11 MB -> 11 MB pair (Debian bsdiff: 98 MB). Inputs
+// library's own copy of it while it is extracted (4n), the delta body (m)
+// and the patch, plus about 20 MiB for the bzip2 blocks: roughly
+// 8n + m + 20 MiB besides the inputs, 10n + 2m + 20 MiB in all. Measured:
+// MEASURED. Inputs
 // larger than the cap (WithMaxInputSize, default DefaultMaxInputSize =
 // 512 MiB, at most MaxInputSize because positions are 32-bit) fail with
 // ErrTooLarge so that callers can fall back to another codec.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"index/suffixarray"
+	"math"
 )
 
 // Build returns the suffix array of data (positions of all non-empty
@@ -30,14 +31,29 @@ func Build(data []byte) ([]int32, error) {
 	if p.err != nil || p.n != len(sa) || len(p.pend) != 0 {
 		return nil, errSuffixLayout
 	}
-	seen := make([]bool, len(sa)) // permutation check: n bytes, transient
-	for _, v := range sa {
-		if v < 0 || int(v) >= len(sa) || seen[v] {
-			return nil, errSuffixLayout
-		}
-		seen[v] = true
+	if !isPermutation(sa) {
+		return nil, errSuffixLayout
 	}
 	return sa, nil
+}
+
+// isPermutation reports whether sa holds each of 0..len(sa)-1 once. It
+// needs no extra memory: each value's slot is marked with the sign bit
+// (positions are below 2^31), and the marks are cleared afterwards.
+func isPermutation(sa []int32) bool {
+	ok := true
+	for i := range sa {
+		v := sa[i] & math.MaxInt32
+		if int(v) >= len(sa) || sa[v] < 0 {
+			ok = false
+			break
+		}
+		sa[v] |= math.MinInt32
+	}
+	for i := range sa {
+		sa[i] &= math.MaxInt32
+	}
+	return ok
 }
 
 var errSuffixLayout = errors.New("sufarray: internal error: unexpected index/suffixarray serialization layout")

@@ -28,3 +28,22 @@ func TestBuildMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+func TestPermutationCheck(t *testing.T) {
+	sa, err := Build([]byte("mississippi banana"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(sa)
+	if !isPermutation(sa) || !slices.Equal(sa, want) {
+		t.Fatal("real suffix array rejected or altered")
+	}
+	sa[1] = sa[0]
+	if isPermutation(sa) {
+		t.Fatal("duplicate accepted")
+	}
+	sa[1] = int32(len(sa))
+	if isPermutation(sa) {
+		t.Fatal("out-of-range value accepted")
+	}
+}
