@@ -52,9 +52,10 @@
 // and the patch, plus about 20 MiB for the bzip2 blocks: roughly
 // 8n + m + 20 MiB besides the inputs, 10n + 2m + 20 MiB in all. Measured:
 // 131 MB peak RSS for the whole process on an 11 MB -> 11 MB ELF pair,
-// inputs included (Debian bsdiff: 98 MB). Inputs larger than the cap (WithMaxInputSize, default DefaultMaxInputSize =
-// 512 MiB, at most MaxInputSize because positions are 32-bit) fail with
-// ErrTooLarge so that callers can fall back to another codec.
+// inputs included (Debian bsdiff: 98 MB). Inputs larger than the cap
+// (WithMaxInputSize, default DefaultMaxInputSize = 512 MiB, at most
+// MaxInputSize because positions are 32-bit) fail with ErrTooLarge so that
+// callers can fall back to another codec.
 //
 // Apply streams: it holds only the compressed control and diff blocks of a
 // BSDIFF40 patch (nothing for BSDIFF43), the bzip2 decoders' state (about
