@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/deltaglider-go/deltaglider/store"
 )
@@ -42,33 +43,39 @@ func (c *Client) List(ctx context.Context, bucket string, opts ListOptions, fn f
 	}
 	var buf []pend
 	count := int64(0)
-	emit := func(p pend) error {
-		e := p.e
-		if !e.IsPrefix && e.StoredAs == Delta && !opts.StoredSizes {
-			oi, err := c.s.Stat(ctx, bucket, e.StoredKey)
-			if errors.Is(err, store.ErrNotExist) {
-				return nil // deleted since listed
-			}
-			if err != nil {
+	var ready []ListEntry
+	// deliver fills in delta metadata for the ready entries, concurrently,
+	// and hands them to fn in order.
+	deliver := func() error {
+		if !opts.StoredSizes {
+			if err := c.fillDeltaInfo(ctx, bucket, ready); err != nil {
 				return err
 			}
-			if m, user, err := parseMeta(oi.Metadata); err == nil && m.managed() {
-				e.Size, e.SHA256, e.Metadata = m.FileSize, m.FileSHA256, user
-				e.RefKey, e.RefSHA256, e.Codec = resolveRef(e.StoredKey, &m), m.RefSHA256, m.Codec
-				if e.Codec == "" {
-					e.Codec = CodecVCDIFF
-				}
-			}
-			e.ContentType = oi.ContentType
 		}
-		if e.Key <= opts.StartAfter {
+		for _, e := range ready {
+			if e.Size == -2 {
+				continue // deleted since listed
+			}
+			count++
+			if opts.Progress != nil {
+				opts.Progress(Progress{Op: "list", Done: count, Total: -1})
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		ready = ready[:0]
+		return nil
+	}
+	emit := func(p pend) error {
+		if p.e.Key <= opts.StartAfter {
 			return nil
 		}
-		count++
-		if opts.Progress != nil {
-			opts.Progress(Progress{Op: "list", Done: count, Total: -1})
+		ready = append(ready, p.e)
+		if len(ready) >= listBatch {
+			return deliver()
 		}
-		return fn(e)
+		return nil
 	}
 	flush := func(cur string, all bool) error {
 		for len(buf) > 0 {
@@ -120,7 +127,51 @@ func (c *Client) List(ctx context.Context, bucket string, opts ListOptions, fn f
 	if err := flush("", true); err != nil {
 		return fmt.Errorf("delta: List %s: %w", opts.Prefix, err)
 	}
+	if err := deliver(); err != nil {
+		return fmt.Errorf("delta: List %s: %w", opts.Prefix, err)
+	}
 	return nil
+}
+
+// listBatch is how many listed entries wait for their metadata together.
+const listBatch = 128
+
+// fillDeltaInfo reads the metadata of the deltas among es with up to
+// c.o.concurrency parallel Stats; a delta deleted meanwhile gets Size -2.
+func (c *Client) fillDeltaInfo(ctx context.Context, bucket string, es []ListEntry) error {
+	sem := make(chan struct{}, c.o.concurrency)
+	errs := make([]error, len(es))
+	var wg sync.WaitGroup
+	for i := range es {
+		e := &es[i]
+		if e.IsPrefix || e.StoredAs != Delta {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			oi, err := c.s.Stat(ctx, bucket, e.StoredKey)
+			if errors.Is(err, store.ErrNotExist) {
+				e.Size = -2
+				return
+			}
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if m, user, err := parseMeta(oi.Metadata); err == nil && m.managed() {
+				e.Size, e.SHA256, e.Metadata = m.FileSize, m.FileSHA256, user
+				e.RefKey, e.RefSHA256, e.Codec = resolveRef(e.StoredKey, &m), m.RefSHA256, m.Codec
+				if e.Codec == "" {
+					e.Codec = CodecVCDIFF
+				}
+			}
+			e.ContentType = oi.ContentType
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Delete removes a logical object (its delta and any direct variant). The
