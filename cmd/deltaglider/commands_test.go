@@ -161,7 +161,7 @@ func TestLs(t *testing.T) {
 				t.Fatalf("delta not smaller than half: %v", o)
 			}
 		}
-		h.fails(exitFailure, []string{"bucket does not exist", "mb s3://"}, "ls", "s3://dgcli-missing-bucket/")
+		h.fails(exitFailure, []string{"bucket does not exist", "mb s3://dgcli-missing-bucket`"}, "ls", "s3://dgcli-missing-bucket/")
 	})
 }
 

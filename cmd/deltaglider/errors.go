@@ -56,6 +56,10 @@ func friendly(err error) string {
 		b := ""
 		if errors.As(err, &s3e) {
 			b = s3e.Bucket
+		} else if oe != nil {
+			if loc, perr := parseLocation(oe.what); perr == nil && loc.s3 {
+				b = loc.bucket
+			}
 		}
 		msg = "bucket does not exist; create it with `deltaglider mb s3://" + b + "`"
 		if b == "" {
