@@ -3,12 +3,17 @@ package s3store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -229,5 +234,58 @@ func TestChunker(t *testing.T) {
 		if want := max(1, (n+9)/10); parts != want {
 			t.Errorf("n=%d: %d parts, want %d", n, parts, want)
 		}
+	}
+}
+
+// listAPI serves canned ListObjectsV2 pages; the other API methods are
+// not used by List.
+type listAPI struct {
+	API
+	pages []*s3.ListObjectsV2Output
+	calls []*s3.ListObjectsV2Input
+}
+
+func (l *listAPI) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	cp := *in
+	l.calls = append(l.calls, &cp)
+	p := l.pages[0]
+	l.pages = l.pages[1:]
+	return p, nil
+}
+
+// TestListDecoding: keys come URL-decoded when the server says it encoded
+// them (AWS), and as they are when it ignored encoding-type (versitygw);
+// objects and common prefixes of a page are merged in key order.
+func TestListDecoding(t *testing.T) {
+	obj := func(k string) types.Object {
+		return types.Object{Key: aws.String(k), Size: aws.Int64(1), ETag: aws.String(`"e"`)}
+	}
+	pfx := func(p string) types.CommonPrefix { return types.CommonPrefix{Prefix: aws.String(p)} }
+	api := &listAPI{pages: []*s3.ListObjectsV2Output{{
+		EncodingType:          types.EncodingTypeUrl,
+		Contents:              []types.Object{obj("a+b%2Bc"), obj("ctl%01x"), obj("z%C3%BC")},
+		CommonPrefixes:        []types.CommonPrefix{pfx("d%2F+x/")},
+		IsTruncated:           aws.Bool(true),
+		NextContinuationToken: aws.String("t1"),
+	}, {
+		Contents: []types.Object{obj("zü+plus%25")}, // not encoded
+	}}}
+	s, err := New(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := s.List(t.Context(), "bkt", store.ListOptions{Delimiter: "/"}, func(e store.Entry) error {
+		got = append(got, fmt.Sprintf("%s|%v|%s", e.Key, e.IsPrefix, e.ETag))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a b+c|false|e", "ctl\x01x|false|e", "d/ x/|true|", "zü|false|e", "zü+plus%25|false|e"}
+	if !slices.Equal(got, want) {
+		t.Errorf("List:\n got %q\nwant %q", got, want)
+	}
+	if len(api.calls) != 2 || api.calls[0].EncodingType != types.EncodingTypeUrl || aws.ToString(api.calls[1].ContinuationToken) != "t1" {
+		t.Errorf("requests: %+v", api.calls)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -447,7 +448,11 @@ func (s *Store) List(ctx context.Context, bucket string, opts store.ListOptions,
 	if err := checkBucket(bucket); err != nil {
 		return opError("List", bucket, "", err)
 	}
-	in := &s3.ListObjectsV2Input{Bucket: &bucket}
+	// Keys may hold characters XML 1.0 cannot carry, so ask for URL-encoded
+	// keys; decode them only if the server says it encoded them (some
+	// servers, versitygw among them, ignore the request and send keys as
+	// they are).
+	in := &s3.ListObjectsV2Input{Bucket: &bucket, EncodingType: types.EncodingTypeUrl}
 	if opts.Prefix != "" {
 		in.Prefix = aws.String(opts.Prefix)
 	}
@@ -462,6 +467,11 @@ func (s *Store) List(ctx context.Context, bucket string, opts store.ListOptions,
 		out, err := s.api.ListObjectsV2(ctx, in)
 		if err != nil {
 			return mapError("List", bucket, "", err)
+		}
+		if out.EncodingType == types.EncodingTypeUrl {
+			if err := urlDecodeListing(out); err != nil {
+				return opError("List", bucket, "", err)
+			}
 		}
 		objs, pfx := out.Contents, out.CommonPrefixes
 		// Merge the two sorted lists of the page into key order.
@@ -497,6 +507,26 @@ func (s *Store) List(ctx context.Context, bucket string, opts store.ListOptions,
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
+}
+
+// urlDecodeListing decodes the keys and prefixes of a listing sent with
+// encoding-type=url (form encoding: "+" is a space, as AWS sends it).
+func urlDecodeListing(out *s3.ListObjectsV2Output) error {
+	for i := range out.Contents {
+		k, err := url.QueryUnescape(aws.ToString(out.Contents[i].Key))
+		if err != nil {
+			return fmt.Errorf("undecodable key %q in listing: %w", aws.ToString(out.Contents[i].Key), err)
+		}
+		out.Contents[i].Key = &k
+	}
+	for i := range out.CommonPrefixes {
+		p, err := url.QueryUnescape(aws.ToString(out.CommonPrefixes[i].Prefix))
+		if err != nil {
+			return fmt.Errorf("undecodable prefix %q in listing: %w", aws.ToString(out.CommonPrefixes[i].Prefix), err)
+		}
+		out.CommonPrefixes[i].Prefix = &p
+	}
+	return nil
 }
 
 // CreateBucket implements store.Store.
