@@ -8,9 +8,10 @@ import (
 )
 
 // Patch applies patch to old and returns the new file. The format is
-// detected from the patch magic. The output buffer grows with the data
-// actually decoded, so a patch declaring a huge size costs nothing until
-// its streams deliver the bytes.
+// detected from the patch magic. The output buffer is sized up front to
+// the declared new size but at most twice len(old) plus 1 MiB, and grows
+// beyond that only with data actually decoded, so a small patch declaring
+// a huge size cannot make it allocate much.
 func Patch(old, patch []byte, opts ...Option) ([]byte, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
