@@ -165,7 +165,11 @@ func endpoint(t testing.TB) string {
 				"(set DELTAGLIDER_VERSITYGW_BIN or run `source scripts/versitygw.sh; vgw_install`)")
 			return
 		}
-		dir, err := os.MkdirTemp("", "dg-s3store-data-")
+		base := "" // the default temp dir, or tmpfs when there is one (faster)
+		if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+			base = "/dev/shm"
+		}
+		dir, err := os.MkdirTemp(base, "dg-s3store-data-")
 		if err != nil {
 			sharedErr = err
 			return
