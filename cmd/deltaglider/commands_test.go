@@ -356,6 +356,7 @@ func TestVerifyDetectsDamage(t *testing.T) {
 			strings.Count(r.stdout, "OK ") != len(names)-1 {
 			t.Fatalf("%v", r)
 		}
+		h.fails(exitFailure, []string{h.url("v/" + names[2]), "integrity check failed"}, "verify", h.url("v/"+names[2]))
 		// Downloading it fails too, and leaves no file.
 		out := t.TempDir()
 		r = h.run("cp", h.url("v/"+names[2]), out+"/")
@@ -536,6 +537,36 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		}
 		checkErrLine(t, r.stderr, "interrupted")
 	})
+}
+
+func TestEnvironment(t *testing.T) {
+	h := newHarness(t, "fs")
+	src, names := versions(t, 12, 2, 64<<10)
+	h.ok("-q", "cp", "-r", src, h.url("e/"))
+	// DG_STORE_DIR selects the embedded store without --store-dir.
+	t.Setenv("DG_STORE_DIR", h.storeDir)
+	t.Setenv("DG_JOBS", "1")
+	bare := &cliHarness{t: t}
+	r := bare.ok("ls", "-r", h.url("e/"))
+	if strings.Count(r.stdout, "\n") != len(names) {
+		t.Fatalf("%v", r)
+	}
+	t.Setenv("DG_JOBS", "lots")
+	bare.fails(exitUsage, []string{"DG_JOBS"}, "ls", h.url(""))
+	t.Setenv("DG_JOBS", "")
+	// DG_MAX_RATIO is the default ratio guard: a tiny limit stores whole.
+	t.Setenv("DG_MAX_RATIO", "0.0001")
+	r = bare.ok("--json", "cp", filepath.Join(src, names[1]), h.url("f/x.zip"))
+	r = bare.ok("--json", "cp", filepath.Join(src, names[0]), h.url("f/y.zip"))
+	if rec := jsonLines(t, r.stdout)[0]; rec["stored_as"] != "direct" || rec["reason"] != "ratio" {
+		t.Fatalf("DG_MAX_RATIO ignored: %v", rec)
+	}
+	// DG_LOG_LEVEL=debug prints the whole error chain.
+	t.Setenv("DG_LOG_LEVEL", "debug")
+	r = bare.run("cp", h.url("nope/x.zip"), t.TempDir())
+	if r.code != exitFailure || !strings.Contains(r.stderr, "delta: Get nope/x.zip") {
+		t.Fatalf("%v", r)
+	}
 }
 
 func TestHelpHasExamples(t *testing.T) {

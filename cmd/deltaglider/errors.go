@@ -11,6 +11,7 @@ import (
 	"github.com/deltaglider-go/deltaglider/delta"
 	"github.com/deltaglider-go/deltaglider/s3store"
 	"github.com/deltaglider-go/deltaglider/store"
+	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
 // opError ties an error to the operand it concerns, so that the one-line
@@ -46,6 +47,7 @@ func friendly(err error) string {
 	var ae smithy.APIError
 	var ne *net.OpError
 	var s3e *s3store.Error
+	var ce *vcdiff.CorruptInputError
 	msg := ""
 	switch {
 	case errors.As(err, &ue):
@@ -69,6 +71,8 @@ func friendly(err error) string {
 		msg = "no such object; list what exists with `deltaglider ls`"
 	case errors.Is(err, delta.ErrReservedKey):
 		msg = "reserved name: keys named reference.bin or ending in .delta (and anything under .deltaglider/) hold DeltaGlider's own data; rename the file"
+	case errors.Is(err, vcdiff.ErrChecksum), errors.As(err, &ce), errors.Is(err, vcdiff.ErrSourceTooShort):
+		msg = "integrity check failed: the stored delta is damaged or no longer matches its reference, so the object cannot be reconstructed (run `deltaglider verify` on its prefix)"
 	case errors.Is(err, delta.ErrIntegrity):
 		msg = "integrity check failed: the reconstructed data does not match its recorded SHA-256; the object is damaged (run `deltaglider verify` on its prefix)"
 	case errors.Is(err, delta.ErrMissingMetadata):

@@ -39,7 +39,9 @@ type verifyRecord struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func (s *session) verifyOne(bucket, key string) bool {
+// verifyOne verifies one object and reports it; a failure is returned,
+// and also printed when warn is set (recursive runs go on after one).
+func (s *session) verifyOne(bucket, key string, warn bool) error {
 	obj := "s3://" + bucket + "/" + key
 	info, err := s.dc.Verify(s.ctx, bucket, key, s.rep.byteProgress())
 	rec := verifyRecord{Type: "verify", Object: obj, StoredAs: info.StoredAs.String(), Size: info.Size, SHA256: info.SHA256}
@@ -47,8 +49,10 @@ func (s *session) verifyOne(bucket, key string) bool {
 	case err != nil:
 		rec.Status, rec.Error = "failed", friendly(err)
 		s.rep.record(rec)
-		s.rep.warnf("FAILED %s: %s", obj, rec.Error)
-		return false
+		if warn && s.ctx.Err() == nil {
+			s.rep.warnf("FAILED %s: %s", obj, rec.Error)
+		}
+		return wrapOp(obj, err)
 	case info.StoredAs == delta.Plain:
 		rec.Status = "unchecked"
 		s.rep.linef("readable %s (%s, plain object: no recorded checksum)", obj, humanBytes(info.Size))
@@ -57,7 +61,7 @@ func (s *session) verifyOne(bucket, key string) bool {
 		s.rep.linef("OK %s (%s, %s, sha256 %s)", obj, info.StoredAs, humanBytes(info.Size), short(info.SHA256))
 	}
 	s.rep.record(rec)
-	return true
+	return nil
 }
 
 func short(sha string) string {
@@ -85,12 +89,9 @@ func runVerify(s *session) error {
 	case loc.key == "" || strings.HasSuffix(loc.key, "/"):
 	default:
 		s.rep.startBar("verify", -1, true)
-		ok := s.verifyOne(loc.bucket, loc.key)
+		err := s.verifyOne(loc.bucket, loc.key, false)
 		s.rep.finishBar()
-		if !ok {
-			return summaryError(1, "verification")
-		}
-		return nil
+		return err
 	}
 	var n, failed atomic.Int64
 	p := newPool(s.ctx, s.jobs)
@@ -101,7 +102,7 @@ func runVerify(s *session) error {
 		}
 		return p.submit(func() {
 			n.Add(1)
-			if !s.verifyOne(loc.bucket, le.Key) {
+			if s.verifyOne(loc.bucket, le.Key, true) != nil {
 				failed.Add(1)
 			}
 		})
