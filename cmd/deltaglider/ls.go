@@ -76,14 +76,12 @@ func runLs(s *session) error {
 		}
 	}
 	var count, total int64
-	s.rep.startBar("listing", -1, false)
-	err = s.dc.List(s.ctx, loc.bucket, opts, func(le delta.ListEntry) error {
-		s.rep.add(1)
+	show := func(le delta.ListEntry) {
 		name := strings.TrimPrefix(le.Key, base)
 		if le.IsPrefix {
 			s.rep.record(lsRecord{Type: "prefix", Bucket: loc.bucket, Key: le.Key})
 			s.rep.linef("%30s %s", "PRE", name)
-			return nil
+			return
 		}
 		sz := le.Size
 		if sz < 0 {
@@ -94,8 +92,35 @@ func runLs(s *session) error {
 		s.rep.record(lsRecord{Type: "object", Bucket: loc.bucket, Key: le.Key, Size: sz, StoredSize: le.StoredSize,
 			StoredAs: le.StoredAs.String(), ModTime: le.ModTime.UTC()})
 		s.rep.linef("%s %10s %s", le.ModTime.Local().Format("2006-01-02 15:04:05"), size(sz), name)
+	}
+	// Original sizes of deltas come from their metadata: the listing is
+	// taken in batches whose lookups run --jobs at a time, and printed in
+	// order (bounded memory, no per-object round trip in series).
+	stored := opts.StoredSizes
+	opts.StoredSizes = true
+	var batch []delta.ListEntry
+	flush := func() error {
+		if !stored {
+			s.fillOriginalSizes(loc.bucket, batch)
+		}
+		for _, le := range batch {
+			show(le)
+		}
+		batch = batch[:0]
+		return s.ctx.Err()
+	}
+	s.rep.startBar("listing", -1, false)
+	err = s.dc.List(s.ctx, loc.bucket, opts, func(le delta.ListEntry) error {
+		s.rep.add(1)
+		batch = append(batch, le)
+		if len(batch) >= 256 {
+			return flush()
+		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	s.rep.finishBar()
 	if err != nil {
 		return wrapOp(loc.String(), err)
@@ -109,4 +134,34 @@ func runLs(s *session) error {
 		s.rep.linef("\nTotal Objects: %d\n   Total Size: %s", count, size(total))
 	}
 	return nil
+}
+
+// fillOriginalSizes sets Size (and SHA256) of the delta entries from
+// their metadata, s.jobs lookups at a time. An entry whose lookup fails
+// keeps its stored size (Size -1 is printed as the stored size).
+func (s *session) fillOriginalSizes(bucket string, entries []delta.ListEntry) {
+	p := newPool(s.ctx, s.jobs)
+	for i := range entries {
+		e := &entries[i]
+		if e.IsPrefix || e.StoredAs != delta.Delta {
+			continue
+		}
+		if p.submit(func() {
+			oi, err := s.st.Stat(s.ctx, bucket, e.StoredKey)
+			if err != nil {
+				return
+			}
+			if v, ok := metaValue(oi.Metadata, "file-size"); ok {
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+					e.Size = n
+				}
+			}
+			if v, ok := metaValue(oi.Metadata, "file-sha256"); ok {
+				e.SHA256 = v
+			}
+		}) != nil {
+			break
+		}
+	}
+	p.wait()
 }
