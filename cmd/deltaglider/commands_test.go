@@ -207,6 +207,26 @@ func TestRmNeverOrphans(t *testing.T) {
 	})
 }
 
+func TestRmFilters(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 13, 3, 64<<10)
+		h.ok("-q", "cp", "-r", src, h.url("f/"))
+		r := h.ok("rm", "-r", h.url("f/"), "--exclude", "*.zip")
+		if r.stdout != "delete: "+h.url("f/NOTES.txt")+"\nrm: 1 object deleted\n" {
+			t.Fatalf("%v", r)
+		}
+		r = h.ok("ls", "-r", h.url("f/"))
+		if strings.Count(r.stdout, ".zip\n") != len(names)-1 {
+			t.Fatalf("%v", r)
+		}
+		h.ok("verify", "-r", h.url("f/"))
+		h.ok("-q", "rm", "-r", h.url("f/"), "--exclude", "*", "--include", "*.zip")
+		if keys := h.rawKeys(h.bucket); len(keys) != 0 {
+			t.Fatalf("left behind: %v", keys)
+		}
+	})
+}
+
 func TestSyncComparesChecksums(t *testing.T) {
 	eachBackend(t, func(t *testing.T, h *cliHarness) {
 		src, names := versions(t, 5, 3, 64<<10)
