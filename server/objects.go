@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -312,14 +313,21 @@ func (s *Server) serveObject(rq *request, head bool) error {
 			return apiErr(http.StatusServiceUnavailable, "SlowDown", "The object is being replaced; retry.")
 		}
 		defer rc.Close()
+		// Read the first bytes before committing to a status, so that a
+		// reference or delta that fails at once gets a proper error reply.
+		buf := make([]byte, 256<<10)
+		m, rerr := io.ReadAtLeast(rc, buf, 1)
+		if rerr != nil && rerr != io.EOF {
+			return rerr
+		}
 		s.objectHeaders(rq, ginfo)
 		if partial {
 			rq.w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+length-1, info.Size))
 		}
 		rq.w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
 		rq.w.WriteHeader(status)
-		buf := make([]byte, 256<<10)
-		n, err := io.CopyBuffer(rq.w, rc, buf)
+		body := io.MultiReader(bytes.NewReader(buf[:m:m]), rc)
+		n, err := copyHoldingLast(rq.w, body, make([]byte, 256<<10))
 		if err == nil && n != length {
 			err = fmt.Errorf("object body was %d bytes, expected %d", n, length)
 		}
@@ -440,4 +448,46 @@ func (s *Server) copyObject(rq *request) error {
 		}{copyResult: copyResult{LastModified: info.ModTime.UTC().Format(s3TimeFormat), ETag: quoteETag(info.ETag)}}, nil
 	}
 	return s.longRunning(rq, work, func() { s.recordPut(rq, info) })
+}
+
+// copyHoldingLast copies r to w but holds back the last byte until r has
+// returned io.EOF. The delta engine's readers report a failed SHA-256
+// check instead of io.EOF, after the data; since the status and
+// Content-Length are already sent, holding one byte back is what makes
+// such a failure reach the client as a short body (the connection is then
+// cut) instead of a complete, corrupt object.
+func copyHoldingLast(w io.Writer, r io.Reader, buf []byte) (int64, error) {
+	var (
+		n    int64
+		last [1]byte
+		held bool
+	)
+	for {
+		m, rerr := r.Read(buf)
+		if m > 0 {
+			if held {
+				if _, err := w.Write(last[:]); err != nil {
+					return n, err
+				}
+				n++
+			}
+			if _, err := w.Write(buf[:m-1]); err != nil {
+				return n, err
+			}
+			n += int64(m - 1)
+			last[0], held = buf[m-1], true
+		}
+		if rerr == io.EOF {
+			if held {
+				if _, err := w.Write(last[:]); err != nil {
+					return n, err
+				}
+				n++
+			}
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -244,6 +246,11 @@ func TestRangedAndConditionalGet(t *testing.T) {
 		if errorCode(err) != "InvalidRange" {
 			t.Errorf("%s: range past the end: %v", c.key, err)
 		}
+	}
+	// An empty object.
+	put(t, h.cli, "rng", "d/empty.txt", nil, nil)
+	if got, out := getBody(t, h.cli, "rng", "d/empty.txt", ""); len(got) != 0 || *out.ContentLength != 0 {
+		t.Errorf("empty object: %d bytes", len(got))
 	}
 	// Conditionals.
 	_, err := h.cli.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("rng"), Key: aws.String("d/b.zip"), IfNoneMatch: po.ETag})
@@ -521,5 +528,55 @@ func TestKeepAlive(t *testing.T) {
 	if err != nil || rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), "<?xml") ||
 		!strings.Contains(rec.Body.String(), "?>\n ") || xmlCode(rec.Body.Bytes()) != "NoSuchBucket" {
 		t.Errorf("late error: %v %d %q", err, rec.Code, rec.Body.String())
+	}
+}
+
+// TestIntegrityFailureAbortsResponse corrupts a stored object on disk: the
+// GET's status and length are already sent when the SHA-256 check fails at
+// the end, so the server must cut the connection (the client sees a short
+// body), never end the body normally.
+func TestIntegrityFailureAbortsResponse(t *testing.T) {
+	h := newHarness(t)
+	h.mkBucket(t, "integ")
+	data := randomBytes(51, 3<<20)
+	if o := put(t, h.cli, "integ", "d/blob.dat", data, nil); storageHeader(o.ResultMetadata) != "direct" {
+		t.Fatal("blob.dat not stored directly")
+	}
+	base := randomBytes(52, 1<<20)
+	put(t, h.cli, "integ", "z/a.zip", base, nil)
+	v := version(base, 3)
+	if o := put(t, h.cli, "integ", "z/b.zip", v, nil); storageHeader(o.ResultMetadata) != "delta" {
+		t.Fatal("b.zip not stored as a delta")
+	}
+	for _, c := range []struct {
+		key, file string
+		want      []byte
+	}{{"d/blob.dat", "d/blob.dat", data}, {"z/b.zip", "z/b.zip.delta", v}} {
+		p := filepath.Join(h.dir, "integ", filepath.FromSlash(c.file))
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt([]byte{raw[len(raw)/2] ^ 0xff}, int64(len(raw)/2)); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		out, err := h.cli.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("integ"), Key: aws.String(c.key)})
+		if err != nil {
+			// Refusing before the headers is fine too.
+			if !isStatus(err, http.StatusInternalServerError) {
+				t.Errorf("GET %s: %v", c.key, err)
+			}
+			continue
+		}
+		got, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err == nil {
+			t.Errorf("%s: corrupt object read to the end without error (%d bytes, equal to original: %v)", c.key, len(got), bytes.Equal(got, c.want))
+		}
 	}
 }

@@ -256,11 +256,15 @@ func (s *Server) ServeHTTP(hw http.ResponseWriter, r *http.Request) {
 	}
 	rq := &request{w: w, r: r, ctx: r.Context(), op: "unknown"}
 	s.metrics.inflight.Add(1)
+	var abortErr error
 	defer func() {
 		s.metrics.inflight.Add(-1)
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
-				s.finish(rq, start, rid, bodyIn.Load(), errors.New("response aborted"))
+				if abortErr == nil {
+					abortErr = errors.New("response aborted")
+				}
+				s.finish(rq, start, rid, bodyIn.Load(), abortErr)
 				panic(v)
 			}
 			s.log.Error("panic in handler", "rid", rid, "panic", fmt.Sprint(v))
@@ -276,7 +280,7 @@ func (s *Server) ServeHTTP(hw http.ResponseWriter, r *http.Request) {
 		if w.wrote {
 			// Headers are out (a GET failing mid-stream, e.g. an integrity
 			// error): abort the connection so the client sees a short body.
-			s.finish(rq, start, rid, bodyIn.Load(), err)
+			abortErr = err
 			panic(http.ErrAbortHandler)
 		}
 		s.writeError(rq, err)
