@@ -85,6 +85,11 @@ func TestCpRecursiveFiltersAndFlagsAfterOperands(t *testing.T) {
 		if !strings.Contains(r.stdout, "cp: 4 objects,") {
 			t.Fatalf("no summary: %v", r)
 		}
+		// Parallel uploads still make the first file the reference.
+		ref := must(h.st.Stat(context.Background(), h.bucket, "app/"+delta.ReferenceName))
+		if ref.Metadata["dg-source-name"] != names[0] {
+			t.Fatalf("reference made from %q, want %q", ref.Metadata["dg-source-name"], names[0])
+		}
 		out := t.TempDir()
 		r = h.ok("cp", "-r", h.url("app/"), out)
 		if got := strings.Count(r.stdout, "download: "); got != 4 {

@@ -398,3 +398,39 @@ func summaryError(failed int, what string) error {
 	}
 	return fmt.Errorf("%d %s failed (see the messages above); rerun the command to retry them", failed, what)
 }
+
+// seeder makes recursive writes deterministic: the first delta-eligible
+// object written into each deltaspace (in listing or walk order) finishes
+// before the others of that deltaspace start, so it, and not whichever
+// parallel upload wins the race, becomes the deltaspace's reference.
+type seeder struct {
+	mu     sync.Mutex
+	spaces map[string]chan struct{}
+}
+
+func newSeeder() *seeder { return &seeder{spaces: map[string]chan struct{}{}} }
+
+// wrap returns fn ordered for the object key.
+func (sd *seeder) wrap(key string, fn func()) func() {
+	if !delta.EligibleByName(path.Base(key)) {
+		return fn
+	}
+	space := path.Dir(key)
+	sd.mu.Lock()
+	ch, seen := sd.spaces[space]
+	if !seen {
+		ch = make(chan struct{})
+		sd.spaces[space] = ch
+	}
+	sd.mu.Unlock()
+	if !seen {
+		return func() {
+			defer close(ch)
+			fn()
+		}
+	}
+	return func() {
+		<-ch
+		fn()
+	}
+}

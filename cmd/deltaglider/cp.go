@@ -227,10 +227,10 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 		}
 		s.rep.startBar("upload", total, true)
 		prefix := dirPrefix(dst.key)
+		sd := newSeeder()
 		for _, lf := range files {
-			lf := lf
 			to := location{s3: true, bucket: dst.bucket, key: prefix + lf.rel}
-			if err := p.submit(func() {
+			if err := p.submit(sd.wrap(to.key, func() {
 				info, err := s.upload(ctx, lf.path, dst.bucket, to.key, o)
 				if err != nil {
 					s.itemFailed(p, "upload", lf.path, err)
@@ -238,7 +238,7 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 				}
 				t.add(info)
 				s.reportTransfer("upload", lf.path, to.String(), info, false)
-			}); err != nil {
+			})); err != nil {
 				walkErr = err
 				break
 			}
@@ -251,6 +251,7 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 			}
 		}
 		s.rep.startBar(map[bool]string{true: "copy", false: "download"}[dst.s3], -1, true)
+		sd := newSeeder()
 		walkErr = s.dc.List(ctx, src.bucket, delta.ListOptions{Prefix: prefix, StoredSizes: true}, func(le delta.ListEntry) error {
 			if le.IsPrefix {
 				return nil
@@ -262,7 +263,7 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 			from := location{s3: true, bucket: src.bucket, key: le.Key}
 			if dst.s3 {
 				to := location{s3: true, bucket: dst.bucket, key: dirPrefix(dst.key) + rel}
-				return p.submit(func() {
+				return p.submit(sd.wrap(to.key, func() {
 					info, err := s.copyObject(ctx, src.bucket, le.Key, dst.bucket, to.key, o)
 					if err != nil {
 						s.itemFailed(p, "copy", from.String(), err)
@@ -270,7 +271,7 @@ func (s *session) cpRecursive(src, dst location, o putOpts, f filters) error {
 					}
 					t.add(info)
 					s.reportTransfer("copy", from.String(), to.String(), info, false)
-				})
+				}))
 			}
 			local, err := localPathFor(dst.path, rel)
 			if err != nil {

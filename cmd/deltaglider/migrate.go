@@ -97,6 +97,7 @@ func runMigrate(s *session) error {
 	var skipped atomic.Int64
 	p := newPool(ctx, s.jobs)
 	s.rep.startBar("migrate", -1, false)
+	sd := newSeeder()
 	err = s.dc.List(ctx, src.bucket, delta.ListOptions{Prefix: sp, StoredSizes: true}, func(le delta.ListEntry) error {
 		if le.IsPrefix {
 			return nil
@@ -107,7 +108,7 @@ func runMigrate(s *session) error {
 		}
 		from := location{s3: true, bucket: src.bucket, key: le.Key}
 		to := location{s3: true, bucket: dst.bucket, key: dp + rel}
-		return p.submit(func() {
+		return p.submit(sd.wrap(to.key, func() {
 			defer s.rep.add(1)
 			si, err := s.dc.Stat(ctx, src.bucket, le.Key)
 			if err != nil {
@@ -136,7 +137,7 @@ func runMigrate(s *session) error {
 			}
 			t.add(info)
 			s.reportTransfer("copy", from.String(), to.String(), info, false)
-		})
+		}))
 	})
 	p.wait()
 	s.rep.finishBar()

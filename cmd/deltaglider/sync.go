@@ -151,9 +151,10 @@ func runSync(s *session) error {
 			return wrapOp(dst.String(), err)
 		}
 		s.rep.startBar("sync", total, true)
+		sd := newSeeder()
 		for _, lf := range files {
 			to := location{s3: true, bucket: dst.bucket, key: prefix + lf.rel}
-			if err := p.submit(func() {
+			if err := p.submit(sd.wrap(to.key, func() {
 				need := true
 				var err error
 				if remote[lf.rel] {
@@ -180,7 +181,7 @@ func runSync(s *session) error {
 				}
 				t.add(info)
 				s.reportTransfer("upload", lf.path, to.String(), info, false)
-			}); err != nil {
+			})); err != nil {
 				walkErr = err
 				break
 			}
