@@ -279,7 +279,7 @@ func (c *Client) baseMeta(name string, src *source) meta {
 func (c *Client) putDirect(ctx context.Context, bucket, key string, src *source, opts PutOptions, reason string) (Info, error) {
 	_, name := deltaspace(key)
 	m := c.baseMeta(name, src)
-	m.Compression = "none"
+	m.Compression, m.Note = "none", notePassthru // Python reads the first, the proxy the second
 	oi, err := c.s.Put(ctx, bucket, key, src.reader(), store.PutOptions{
 		Size: src.size, Metadata: m.encode(opts.Metadata), ContentType: opts.ContentType})
 	if err != nil {

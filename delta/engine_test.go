@@ -107,7 +107,8 @@ func TestMetadataWritten(t *testing.T) {
 	expect("delta", d1.Metadata, common)
 	expect("delta", d1.Metadata, map[string]string{"dg-original-name": "b.zip", "dg-file-sha256": sha(vs[1])})
 	expect("direct", dir.Metadata, map[string]string{"dg-tool": "*", "dg-original-name": "notes.txt",
-		"dg-file-sha256": sha([]byte("hello")), "dg-file-size": "5", "dg-created-at": "*", "dg-compression": "none"})
+		"dg-file-sha256": sha([]byte("hello")), "dg-file-size": "5", "dg-created-at": "*", "dg-compression": "none",
+		"dg-note": "passthrough"})
 	if d0.ContentType != "application/zip" {
 		t.Errorf("content type %q", d0.ContentType)
 	}
