@@ -245,3 +245,35 @@ func TestCompatExternalCompression(t *testing.T) {
 	}
 	mustGet(t, c, ts.bucket, "gz/new.tar.gz", goGzip(vs[0]))
 }
+
+// TestCompatExternalBzip2Xz: the same for bzip2 (/B/) and xz (/Y/) inputs,
+// which stock xdelta3 also decompresses; both tools are deterministic, so
+// these deltas are recoverable.
+func TestCompatExternalBzip2Xz(t *testing.T) {
+	ts := newBucket(t, "memory", store.NewMemory())
+	vs := versions(33, 2, 120<<10)
+	for _, tc := range []struct{ tool, letter, ext string }{{"bzip2", "B", ".tar.bz2"}, {"xz", "Y", ".tar.xz"}} {
+		t.Run(tc.tool, func(t *testing.T) {
+			bin := testtool.Tool(t, tc.tool)
+			comp := func(b []byte) []byte {
+				cmd := exec.Command(bin, "-c")
+				cmd.Stdin = bytes.NewReader(b)
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			p := newPyBucket(t, ts, tc.tool, comp(vs[0]), nil)
+			target := comp(vs[1])
+			name := "v1" + tc.ext
+			p.putDelta(name, target, "", nil)
+			d, _ := os.ReadFile(filepath.Join(p.dir, name+".delta"))
+			if hdr := name + "/" + tc.letter + "/reference.bin/" + tc.letter; !bytes.Contains(d[:64], []byte(hdr)) {
+				t.Fatalf("fixture lacks app header %q: %q", hdr, d[:64])
+			}
+			c := newClient(t, ts.s)
+			mustGet(t, c, ts.bucket, tc.tool+"/"+name, target)
+		})
+	}
+}
