@@ -33,7 +33,8 @@
 // classic bsdiff one: for each position of new, the longest exact match in
 // old is found by binary search over the suffix array; a match is taken
 // when it beats the current alignment by more than 5 bytes (bsdiff: 8; 5
-// gives 2-3.5 % smaller patches on executables), then the
+// gives 2-3.5 % smaller patches on executables; among equally long short
+// matches the one nearest the current alignment is preferred), then the
 // previous alignment is extended forward and the new one backward as long
 // as at least half of the extension's bytes are equal, and an overlap
 // between them is split at the best point. Extended regions become diff
