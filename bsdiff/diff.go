@@ -2,6 +2,7 @@ package bsdiff
 
 import (
 	"fmt"
+
 	"github.com/deltaglider-go/deltaglider/bsdiff/internal/sufarray"
 )
 
