@@ -14,8 +14,8 @@
 #   LIMIT   only the first LIMIT later versions (default: all)
 #   TOOLS   subset of: ours bsdiff xd3-9 dg-vcdiff zstd-19 (default: all)
 #
-# Every patch of ours is applied with Debian bspatch and compared byte for
-# byte; a mismatch aborts the run. Time is user+sys CPU seconds and peak RSS
+# Every patch of ours is applied with Debian bspatch and with our decoder and
+# compared byte for byte; a mismatch aborts the run. Time is user+sys CPU seconds and peak RSS
 # from /usr/bin/time -v (whole process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,8 +55,12 @@ for rel in "${TARGETS[@]}"; do
 	if has ours; then
 		measure "$WORK/bsdiffbench" diff "$REF" "$tgt" "$WORK/ours"
 		SIZE[ours,$v]=$(stat -c %s "$WORK/ours"); SECS[ours,$v]=$CPU; MEM[ours,$v]=$RSS_MB
-		bspatch "$REF" "$WORK/ours.new" "$WORK/ours"
+		measure bspatch "$REF" "$WORK/ours.new" "$WORK/ours"
+		SECS[bspatch,$v]=$CPU; MEM[bspatch,$v]=$RSS_MB
 		cmp -s "$WORK/ours.new" "$tgt" || { echo "MISMATCH: bspatch of our patch for $v" >&2; exit 1; }
+		measure "$WORK/bsdiffbench" patch "$REF" "$WORK/ours" "$WORK/ours.new2"
+		SECS[ours-dec,$v]=$CPU; MEM[ours-dec,$v]=$RSS_MB
+		cmp -s "$WORK/ours.new2" "$tgt" || { echo "MISMATCH: our decode of our patch for $v" >&2; exit 1; }
 	fi
 	if has bsdiff; then
 		measure bsdiff "$REF" "$tgt" "$WORK/deb"
@@ -102,11 +106,12 @@ row="| **series stored** (v0 whole + deltas) | $((TOTT+R)) |"
 for t in "${cols[@]}"; do row+=" $(pct $(( ${TOT[$t]} + R )) $((TOTT+R))) |"; done
 echo "$row"
 echo
-echo "Encode CPU seconds (user+sys) / peak RSS MB:"
+echo "Encode CPU seconds (user+sys) / peak RSS MB; decode of our patch by us (ours-dec) and by Debian bspatch:"
 echo
 hdr="| version |"; sep="|---|"
 tcols=()
 for t in ours bsdiff xd3-9 zstd-19; do has "$t" && { tcols+=("$t"); hdr+=" $t |"; sep+="---|"; }; done
+if has ours; then tcols+=(ours-dec bspatch); hdr+=" ours-dec | bspatch |"; sep+="---|---|"; fi
 echo "$hdr"; echo "$sep"
 for rel in "${TARGETS[@]}"; do
 	v=$(basename "$rel"); row="| $v |"
