@@ -588,3 +588,25 @@ func TestRangeSkipsWindows(t *testing.T) {
 		t.Fatalf("VerifyWhole: %v", err)
 	}
 }
+
+func TestDeleteRecursivePartialPrefix(t *testing.T) {
+	ts := newBucket(t, "memory", store.NewMemory())
+	c := newClient(t, ts.s)
+	ctx := context.Background()
+	vs := versions(11, 3, 64<<10)
+	put(t, c, ts.bucket, "s/app-1.zip", vs[0])
+	put(t, c, ts.bucket, "s/app-2.zip", vs[1])
+	put(t, c, ts.bucket, "s/lib-1.zip", vs[2])
+	// "s/app" covers two of three deltas: the reference stays for lib-1.
+	if n, err := c.DeleteRecursive(ctx, ts.bucket, "s/app", nil); err != nil || n != 2 {
+		t.Fatalf("DeleteRecursive = %d, %v", n, err)
+	}
+	mustGet(t, c, ts.bucket, "s/lib-1.zip", vs[2])
+	// "s/lib" covers the last delta: the now unused reference goes too.
+	if _, err := c.DeleteRecursive(ctx, ts.bucket, "s/lib", nil); err != nil {
+		t.Fatal(err)
+	}
+	if keys := storedKeys(t, ts); len(keys) != 0 {
+		t.Fatalf("left behind: %v", keys)
+	}
+}

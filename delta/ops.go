@@ -222,6 +222,9 @@ func (c *Client) DeleteRecursive(ctx context.Context, bucket, prefix string, pro
 			return nil
 		}
 		batch = append(batch, k)
+		if strings.HasSuffix(k, DeltaSuffix) {
+			spaces[space] = true // its reference may now be unused, even outside prefix
+		}
 		if !strings.HasSuffix(k, DeltaSuffix) {
 			n++
 		} else if _, err := c.s.Stat(ctx, bucket, logicalKey(k)); err != nil {
