@@ -688,3 +688,9 @@ func TestStatsStreamsPastPythonCap(t *testing.T) {
 		t.Fatalf("objects %v, bytes %v, spaces %d", st["objects"], st["original_bytes"], len(st["deltaspaces"].([]any)))
 	}
 }
+
+func TestS3AccessDenied(t *testing.T) {
+	h := newHarness(t, "s3")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+	h.fails(exitFailure, []string{h.url(""), "access denied by S3", "credentials"}, "ls", h.url(""))
+}

@@ -6,8 +6,6 @@ import (
 	"net"
 	"strings"
 
-	"github.com/aws/smithy-go"
-
 	"github.com/deltaglider-go/deltaglider/delta"
 	"github.com/deltaglider-go/deltaglider/s3store"
 	"github.com/deltaglider-go/deltaglider/store"
@@ -44,7 +42,13 @@ func friendly(err error) string {
 		prefix = oe.what + ": "
 	}
 	var ue usageError
-	var ae smithy.APIError
+	// The S3 API error of the SDK (smithy.APIError), matched by its
+	// methods so that only s3store imports the SDK.
+	var ae interface {
+		error
+		ErrorCode() string
+		ErrorMessage() string
+	}
 	var ne *net.OpError
 	var s3e *s3store.Error
 	var ce *vcdiff.CorruptInputError
