@@ -193,7 +193,7 @@ func (e *Encoder) Reset(dst io.Writer, source io.ReaderAt, sourceSize int64) err
 	if source == nil {
 		sourceSize = 0
 	}
-	if sourceSize > maxEncodeSource {
+	if sourceSize > maxEncodeSource || int64(int(sourceSize)) != sourceSize {
 		return fmt.Errorf("%w: source of %d bytes (the encoder holds the source in memory; max %d)",
 			ErrLimit, sourceSize, int64(maxEncodeSource))
 	}
@@ -217,7 +217,7 @@ func (e *Encoder) Reset(dst io.Writer, source io.ReaderAt, sourceSize int64) err
 
 func (e *Encoder) setSource(src []byte) error {
 	e.src = src
-	if err := e.idx.build(src, e.params.srcStep, e.params.srcWays); err != nil {
+	if err := e.idx.build(src, e.params.srcStep, e.params.srcWays, e.params.srcLen); err != nil {
 		e.err = err
 		return err
 	}

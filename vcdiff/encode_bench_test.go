@@ -11,7 +11,7 @@ import (
 // BenchmarkEncode encodes the last version of a corpus series against its
 // first (the DeltaGlider scheme) on one core: BenchmarkEncode/<series>/<level>.
 func BenchmarkEncode(b *testing.B) {
-	for _, series := range []string{"gomod-x-net", "elf-esbuild", "sql-dump", "npm-typescript-tar"} {
+	for _, series := range []string{"gomod-x-net", "elf-esbuild", "sql-dump", "npm-typescript-tar", "npm-esbuild-tgz"} {
 		b.Run(series, func(b *testing.B) {
 			files, err := testtool.SeriesFiles(series)
 			if err != nil || len(files) < 2 {

@@ -33,7 +33,7 @@ func runXdelta3(x, dir string, patch, src []byte) ([]byte, error) {
 	if err := os.WriteFile(pp, patch, 0o600); err != nil {
 		return nil, err
 	}
-	args := []string{"-d", "-c"}
+	args := []string{"-d", "-D", "-R", "-c"}
 	if src != nil {
 		sp := filepath.Join(dir, "src")
 		if err := os.WriteFile(sp, src, 0o600); err != nil {

@@ -38,6 +38,7 @@ type sourceIndex struct {
 	table    []uint32
 	kbits    uint   // bits of a slot holding position/step+1
 	kmask    uint32 // (1<<kbits)-1
+	vmask    uint64 // selects the hashed bytes of an 8-byte load
 }
 
 // hashSrc mixes 8 source bytes; the bucket is taken from the high bits.
@@ -46,14 +47,18 @@ func hashSrc(v uint64) uint64 { return v * 0x9E3779B97F4A7C15 }
 // bucket returns the first slot of the bucket for the 8-byte value v and
 // the tag (already shifted into place) its slots carry.
 func (x *sourceIndex) bucket(v uint64) (int, uint32) {
-	h := hashSrc(v)
+	h := hashSrc(v & x.vmask)
 	hi, lo := bits.Mul64(h, x.nbuckets)
 	return int(hi) * x.ways, uint32(lo>>32) &^ x.kmask
 }
 
 // build (re)indexes src, reusing the table's memory when it is big enough.
-func (x *sourceIndex) build(src []byte, step, ways int) error {
+func (x *sourceIndex) build(src []byte, step, ways, hashLen int) error {
 	x.src = src
+	x.vmask = 1<<(8*uint(hashLen)) - 1
+	if hashLen >= 8 {
+		x.vmask = ^uint64(0)
+	}
 	x.step = step
 	x.ways = ways
 	samples := 0

@@ -9,6 +9,7 @@ import (
 type levelParams struct {
 	srcStep   int  // source sampling step (see sourceIndex)
 	srcWays   int  // slots per source-index bucket
+	srcLen    int  // bytes hashed per sampled source position (4..8)
 	tgtChain  int  // in-window hash-chain candidates per position (0: no target matching)
 	tgtLen    int  // bytes hashed for in-window matching (4..8)
 	tgtBits   int  // log2 of the largest in-window head table
@@ -29,16 +30,16 @@ const (
 )
 
 var levelTable = [BestLevel + 1]levelParams{
-	0: {srcStep: 16, srcWays: 1, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4, maxSkip: 64},
-	1: {srcStep: 16, srcWays: 1, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16},
-	2: {srcStep: 12, srcWays: 1, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16},
-	3: {srcStep: 8, srcWays: 1, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16},
-	4: {srcStep: 8, srcWays: 1, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8},
-	5: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8},
-	6: {srcStep: 8, srcWays: 1, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 17, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8},
-	7: {srcStep: 4, srcWays: 2, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 17, lazy: 2, nice: 128, skipShift: 0, insStep: 4},
-	8: {srcStep: 4, srcWays: 4, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 18, lazy: 2, nice: 256, skipShift: 0, insStep: 2},
-	9: {srcStep: 2, srcWays: 4, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 18, lazy: 2, nice: 512, skipShift: 0, insStep: 1},
+	0: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4, maxSkip: 64},
+	1: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16},
+	2: {srcStep: 12, srcWays: 1, srcLen: 8, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16},
+	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16},
+	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8},
+	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8},
+	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8},
+	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4},
+	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2},
+	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1},
 }
 
 // Match kinds.
@@ -201,7 +202,7 @@ func (m *matcher) trySrc(best *match, i, p int) {
 	src, tgt := m.src, m.tgt
 	f := matchLen(src[p:], tgt[i:])
 	k := 0
-	for lim := min(i-m.litStart, p); k < lim && tgt[i-k-1] == src[p-k-1]; k++ {
+	for lim := min(i-m.backStop(), p); k < lim && tgt[i-k-1] == src[p-k-1]; k++ {
 	}
 	s, ps := i-k, p-k
 	l := f + k
@@ -246,34 +247,7 @@ func (m *matcher) findBest(i int) match {
 		}
 	}
 
-	// Source: recent displacements first (cheap NEAR addresses), then the index.
-	if src := m.src; len(src) > 0 {
-		for _, d := range m.reps {
-			p := int64(i) + d
-			if p < 0 || p+4 > int64(len(src)) || load32(src, int(p)) != v32 {
-				continue
-			}
-			m.trySrc(&best, i, int(p))
-		}
-		if x := m.idx; x != nil && i+srcHashLen <= n && best.value < m.p.nice {
-			v := load64(tgt, i)
-			b, tag := x.bucket(v)
-			step := x.step
-			for _, e := range x.table[b : b+x.ways] {
-				if e == 0 {
-					break
-				}
-				if e&^x.kmask != tag {
-					continue
-				}
-				p := int(e&x.kmask-1) * step
-				if load64(src, p) != v {
-					continue
-				}
-				m.trySrc(&best, i, p)
-			}
-		}
-	}
+	m.findSrc(&best, i, v32)
 
 	// Earlier in the window, through the hash chains.
 	if m.p.tgtChain > 0 && i+8 <= n {
@@ -293,7 +267,7 @@ func (m *matcher) findBest(i int) match {
 			if fl := best.end - i; load32(tgt, cand) == v32 && (fl < 4 || (fl < n-i && tgt[cand+fl] == tgt[i+fl])) {
 				f := 4 + matchLen(tgt[cand+4:], tgt[i+4:])
 				k := 0
-				for lim := min(i-m.litStart, cand); k < lim && tgt[i-k-1] == tgt[cand-k-1]; k++ {
+				for lim := min(i-m.backStop(), cand); k < lim && tgt[i-k-1] == tgt[cand-k-1]; k++ {
 				}
 				if s := i - k; f+k-2 >= best.value {
 					c := match{start: s, end: i + f, addr: int64(cand - k), kind: kindTgt}
@@ -323,6 +297,41 @@ func (m *matcher) tgtHash(v uint64) uint64 {
 	return ((v << m.tgtKeep) * 0x9E3779B97F4A7C15) >> m.tgtShift
 }
 
+// findSrc looks for source matches at window offset i (whose first four
+// bytes are v32): recent displacements first (cheap NEAR addresses), then
+// the index.
+func (m *matcher) findSrc(best *match, i int, v32 uint32) {
+	src, tgt := m.src, m.tgt
+	if len(src) == 0 {
+		return
+	}
+	for _, d := range m.reps {
+		p := int64(i) + d
+		if p < 0 || p+4 > int64(len(src)) || load32(src, int(p)) != v32 {
+			continue
+		}
+		m.trySrc(best, i, int(p))
+	}
+	if x := m.idx; x != nil && i+srcHashLen <= len(tgt) && best.value < m.p.nice {
+		v := load64(tgt, i)
+		b, tag := x.bucket(v)
+		step := x.step
+		for _, e := range x.table[b : b+x.ways] {
+			if e == 0 {
+				break
+			}
+			if e&^x.kmask != tag {
+				continue
+			}
+			p := int(e&x.kmask-1) * step
+			if (load64(src, p)^v)&x.vmask != 0 {
+				continue
+			}
+			m.trySrc(best, i, p)
+		}
+	}
+}
+
 // insert adds window positions [from, to) to the in-window hash chains,
 // every step-th position.
 func (m *matcher) insert(from, to, step int) {
@@ -338,8 +347,38 @@ func (m *matcher) insert(from, to, step int) {
 	m.nextIns = max(m.nextIns, to)
 }
 
-// emit records c as the next instruction.
+// maxBack bounds how far a new COPY may extend backwards over instructions
+// already chosen. Extending over them (and trimming or dropping them in
+// emit) lets a long match found late, e.g. at the first sampled source
+// position after an edit, replace the short matches that covered its start.
+const maxBack = 1024
+
+// backStop is how far back a COPY found now may start.
+func (m *matcher) backStop() int {
+	return max(0, m.litStart-maxBack)
+}
+
+// emit records c as the next instruction, trimming or dropping earlier
+// instructions it overlaps.
 func (m *matcher) emit(c match) {
+	if c.start < m.litStart {
+		ops := m.ops
+		for len(ops) > 0 {
+			last := &ops[len(ops)-1]
+			if int(last.pos) >= c.start {
+				ops = ops[:len(ops)-1]
+				continue
+			}
+			if end := int(last.pos + last.size); end > c.start {
+				last.size = uint32(c.start - int(last.pos))
+				if last.size < 4 {
+					ops = ops[:len(ops)-1]
+				}
+			}
+			break
+		}
+		m.ops = ops
+	}
 	m.ops = append(m.ops, op{pos: uint32(c.start), size: uint32(c.end - c.start), addr: c.addr, kind: c.kind})
 	switch c.kind {
 	case kindSrc:
@@ -372,11 +411,22 @@ func (m *matcher) parse() {
 	for i+4 <= n {
 		c := m.findBest(i)
 		if c.value < minValue {
-			i++
-			if p.skipShift > 0 {
-				i += min((i-m.litStart)>>p.skipShift, p.maxSkip)
+			if p.skipShift == 0 {
+				i++
+				continue
 			}
-			continue
+			// In long unmatched stretches the full search (with the
+			// in-window chains) runs only every few bytes; the positions
+			// in between still probe the source index, which is cheap.
+			next := i + 1 + min((i+1-m.litStart)>>p.skipShift, p.maxSkip)
+			for i++; i < next && i+4 <= n; i++ {
+				if m.findSrc(&c, i, load32(m.tgt, i)); c.value >= minValue {
+					break
+				}
+			}
+			if c.value < minValue {
+				continue
+			}
 		}
 		for l := 0; l < p.lazy && c.value < p.nice && i+1 < c.end; l++ {
 			c2 := m.findBest(i + 1)
@@ -386,7 +436,29 @@ func (m *matcher) parse() {
 			i++
 			c = c2
 		}
-		m.emit(c)
-		i = c.end
+		// A short match may hide a longer source match starting inside it
+		// whose start the sparse index did not sample: probe the source at
+		// each position inside it; a longer match found there extends back
+		// over it and replaces it.
+		for {
+			m.emit(c)
+			i = c.end
+			if c.end-c.start >= p.nice {
+				break
+			}
+			found := false
+			var b match
+			for j := c.start + 1; j < c.end && j+8 <= n; j++ {
+				b = match{}
+				if m.findSrc(&b, j, load32(m.tgt, j)); b.value >= minValue && b.end > c.end && b.value > c.value {
+					found = true
+					break
+				}
+			}
+			if !found {
+				break
+			}
+			c = b
+		}
 	}
 }
