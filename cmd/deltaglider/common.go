@@ -31,7 +31,7 @@ func backendFlags() []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "AWS `REGION` (env AWS_REGION)"},
 		&cli.StringFlag{Name: "cache-dir", Usage: "reference cache `DIR` (env DG_CACHE_DIR; size cap DG_CACHE_SIZE_MB)"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "keep no reference cache between operations"},
-		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel transfers (default: number of CPUs, 2..8; env DG_JOBS)"},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "`N` parallel transfers (env DG_JOBS)", DefaultText: "number of CPUs, 2..8"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "never draw progress bars"},
 		&cli.BoolFlag{Name: "debug", Usage: "print full error details (env DG_LOG_LEVEL=debug)"},
