@@ -550,6 +550,18 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		if keys := h.rawKeys(h.bucket); len(keys) != 0 {
 			t.Fatalf("interrupted upload left %v", keys)
 		}
+		// Cancelled while the store itself is writing (--plain streams stdin
+		// straight into Put; 12 MiB crosses into a multipart upload on S3).
+		ctx3, cancel3 := context.WithCancel(context.Background())
+		defer cancel3()
+		r = h.runIn(ctx3, &blockingReader{ctx: ctx3, cancel: cancel3, left: 12 << 20}, "cp", "--plain", "-", h.url("big2.bin"))
+		if r.code != exitInterrupted {
+			t.Fatalf("want exit 130, got %v", r)
+		}
+		checkErrLine(t, r.stderr, "interrupted")
+		if keys := h.rawKeys(h.bucket); len(keys) != 0 {
+			t.Fatalf("interrupted store write left %v", keys)
+		}
 		// An interrupted download leaves no file either.
 		src, names := versions(t, 11, 2, 64<<10)
 		h.ok("-q", "cp", "-r", src, h.url("d/"))
