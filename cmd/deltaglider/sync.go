@@ -218,8 +218,10 @@ func runSync(s *session) error {
 		}
 	} else {
 		// store -> local
-		if err := os.MkdirAll(dst.path, 0o755); err != nil && !dry {
-			return wrapOp(dst.path, err)
+		if !dry {
+			if err := os.MkdirAll(dst.path, 0o755); err != nil {
+				return wrapOp(dst.path, err)
+			}
 		}
 		prefix := dirPrefix(src.key)
 		var mu sync.Mutex
