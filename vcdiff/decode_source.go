@@ -6,17 +6,19 @@ import (
 )
 
 // Source access for COPY instructions. Real patches make many small copies
-// from nearby source offsets, so reading the source io.ReaderAt once per
-// copy would cost a system call each. sourceCache keeps a direct-mapped set
-// of 64 KiB source blocks (at most 4 MiB, allocated as they are touched);
-// copies of 8 KiB or more bypass it. In-memory sources (Decode) are
-// sliced directly.
+// (tens of bytes each for database dumps) scattered over the source, so
+// reading the source io.ReaderAt once per copy would cost a system call
+// each. sourceCache keeps a direct-mapped set of 16 KiB source blocks, with
+// as many slots as the source has blocks up to srcCacheMax (like xdelta3's
+// -B source buffer, 64 MiB by default), allocated only as they are touched.
+// Copies of a block or more read the source directly. In-memory sources
+// (Decode) are sliced directly.
 
 const (
-	srcBlockShift = 16
+	srcBlockShift = 14
 	srcBlockSize  = 1 << srcBlockShift
-	srcSlots      = 64
-	srcDirectMin  = 8 << 10 // copies this large read the source directly
+	srcCacheMax   = 32 << 20
+	srcDirectMin  = srcBlockSize // copies this large read the source directly
 )
 
 // byteSource is an in-memory source; the cache slices it directly.
@@ -57,6 +59,15 @@ func (c *sourceCache) reset(r io.ReaderAt, size int64) {
 			c.size = int64(len(b))
 		}
 	}
+	n := 1
+	for n < srcCacheMax>>srcBlockShift && int64(n)<<srcBlockShift < c.size {
+		n <<= 1
+	}
+	if cap(c.slots) >= n {
+		c.slots = c.slots[:n]
+	} else {
+		c.slots = make([]srcBlock, n)
+	}
 	for i := range c.slots {
 		c.slots[i].idx = -1
 	}
@@ -72,15 +83,9 @@ func (c *sourceCache) readAt(dst []byte, off int64) error {
 	if len(dst) >= srcDirectMin {
 		return c.fetch(dst, off)
 	}
-	if c.slots == nil {
-		c.slots = make([]srcBlock, srcSlots)
-		for i := range c.slots {
-			c.slots[i].idx = -1
-		}
-	}
 	for len(dst) > 0 {
 		idx := off >> srcBlockShift
-		s := &c.slots[idx&(srcSlots-1)]
+		s := &c.slots[idx&int64(len(c.slots)-1)]
 		if s.idx != idx {
 			start := idx << srcBlockShift
 			n := min(int64(srcBlockSize), c.size-start)

@@ -126,18 +126,18 @@ func (r *rangeDec) literal(probs *[0x300]uint16) byte {
 			i++
 			code = code<<8 | uint32(b)
 		}
+		// Branchless: literal bits of poorly compressible data are
+		// unpredictable, so a branch would mispredict half the time.
 		p := &probs[sym&0xff]
-		bound := (rng >> 11) * uint32(*p)
-		if code < bound {
-			rng = bound
-			*p += (2048 - *p) >> 5
-			sym <<= 1
-		} else {
-			rng -= bound
-			code -= bound
-			*p -= *p >> 5
-			sym = sym<<1 | 1
-		}
+		v := uint32(*p)
+		bound := (rng >> 11) * v
+		bit := uint32(1 - (uint64(code)-uint64(bound))>>63) // code >= bound
+		m := -bit
+		rng = bound&^m | (rng-bound)&m
+		code -= bound & m
+		p0 := v + (2048-v)>>5
+		*p = uint16(p0 + (v-v>>5-p0)&m)
+		sym = sym<<1 | bit
 	}
 	r.rng, r.code, r.i = rng, code, i
 	return byte(sym)
@@ -178,19 +178,16 @@ func (r *rangeDec) matchedLiteral(probs *[0x300]uint16, mb uint32) byte {
 		mb <<= 1
 		matchBit := mb & offs
 		p := &probs[(offs+matchBit+sym)%0x300]
-		bound := (rng >> 11) * uint32(*p)
-		if code < bound {
-			rng = bound
-			*p += (2048 - *p) >> 5
-			sym <<= 1
-			offs &= ^matchBit
-		} else {
-			rng -= bound
-			code -= bound
-			*p -= *p >> 5
-			sym = sym<<1 | 1
-			offs &= matchBit
-		}
+		v := uint32(*p)
+		bound := (rng >> 11) * v
+		bit := uint32(1 - (uint64(code)-uint64(bound))>>63)
+		m := -bit
+		rng = bound&^m | (rng-bound)&m
+		code -= bound & m
+		p0 := v + (2048-v)>>5
+		*p = uint16(p0 + (v-v>>5-p0)&m)
+		sym = sym<<1 | bit
+		offs &= matchBit&m | ^matchBit&^m
 	}
 	r.rng, r.code, r.i = rng, code, i
 	return byte(sym)
@@ -213,17 +210,15 @@ func (r *rangeDec) tree(probs []uint16, n uint) uint32 {
 			code = code<<8 | uint32(b)
 		}
 		p := &probs[m]
-		bound := (rng >> 11) * uint32(*p)
-		if code < bound {
-			rng = bound
-			*p += (2048 - *p) >> 5
-			m <<= 1
-		} else {
-			rng -= bound
-			code -= bound
-			*p -= *p >> 5
-			m = m<<1 | 1
-		}
+		v := uint32(*p)
+		bound := (rng >> 11) * v
+		bit := uint32(1 - (uint64(code)-uint64(bound))>>63)
+		mask := -bit
+		rng = bound&^mask | (rng-bound)&mask
+		code -= bound & mask
+		p0 := v + (2048-v)>>5
+		*p = uint16(p0 + (v-v>>5-p0)&mask)
+		m = m<<1 | bit
 	}
 	r.rng, r.code, r.i = rng, code, i
 	return m - 1<<n
