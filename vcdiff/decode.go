@@ -103,6 +103,21 @@ func WithVerifyChecksum(verify bool) DecoderOption {
 // plus that window's sections in memory. Each window's Adler-32, when
 // present, is verified before any byte of the window is returned, so a wrong
 // source yields ErrChecksum rather than wrong output. Errors are sticky.
+//
+// Conformance choices (see ../shared/docs/xdelta3-format.md §6):
+//   - A window's delta encoding length must equal the bytes its header
+//     fields and sections actually occupy. With minimal varints (all that
+//     xdelta3 writes) this is xdelta3's own check; non-minimal varints in
+//     window headers are accepted, as open-vcdiff does.
+//   - Source segments may be longer than needed or extend past the source
+//     file; bounds are checked per COPY. A COPY straddling the source
+//     segment and the target window is rejected (as xdelta3 does).
+//   - A patch with no windows (header only) decodes to empty output;
+//     trailing bytes after the last window are an error.
+//   - VCD_TARGET windows, custom code tables and FGK-compressed sections are
+//     ErrUnsupported; a declared but unused FGK compressor is fine.
+//   - Version 'S' (open-vcdiff): interleaved sections when the data and
+//     address sections are empty, varint Adler-32 with seed 0.
 type Decoder struct {
 	opts    decoderOptions
 	pr      patchReader
