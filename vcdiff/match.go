@@ -213,7 +213,8 @@ func (m *matcher) trySrc(best *match, i, p int) {
 		}
 	}
 	c := match{start: s, end: i + f, addr: int64(ps), kind: kindSrc}
-	c.value = m.value(l, uint64(ps), s)
+	// Bytes already covered by earlier instructions are not new savings.
+	c.value = m.value(l, uint64(ps), s) - max(0, m.litStart-s)
 	if better(c, best) {
 		*best = c
 	}
@@ -271,7 +272,7 @@ func (m *matcher) findBest(i int) match {
 				}
 				if s := i - k; f+k-2 >= best.value {
 					c := match{start: s, end: i + f, addr: int64(cand - k), kind: kindTgt}
-					c.value = m.value(f+k, m.estSegLen+uint64(cand-k), s)
+					c.value = m.value(f+k, m.estSegLen+uint64(cand-k), s) - max(0, m.litStart-s)
 					if better(c, &best) {
 						best = c
 					}
