@@ -1,0 +1,187 @@
+package vcdiff
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/deltaglider-go/deltaglider/vcdiff/internal/djw"
+	"github.com/ulikunitz/xz/lzma"
+)
+
+// Secondary compression on encode, in the framing stock xdelta3 3.0.11
+// decodes (../shared/docs/xdelta3-format.md §1.3, lzma-sections.md):
+// a compressed section is varint(decoded size) followed by the
+// compressor's bytes, and the window's section length is the stored length.
+
+// minSecondarySection is the smallest section worth trying to compress:
+// below it the varint prefix and the compressor's framing (an LZMA2 chunk
+// header plus the range coder's flush, or DJW's code tables) cannot win.
+// xdelta3 uses 10.
+const minSecondarySection = 16
+
+// djwMinSavings is xdelta3's rule for DJW (SECONDARY_MIN_SAVINGS): keep the
+// compressed form only if it saves more than 2 bytes.
+const djwMinSavings = 2
+
+// sectionEncoder compresses the sections of one type (data, instructions
+// or addresses) of successive windows.
+type sectionEncoder interface {
+	// encode appends the stored form of raw (varint size + compressed
+	// bytes) to dst and reports true, or leaves dst unchanged and reports
+	// false when raw should be stored as is.
+	encode(dst, raw []byte) ([]byte, bool, error)
+}
+
+// djwSectionEncoder is DJW (ID 1): every section is coded on its own.
+type djwSectionEncoder struct {
+	level   int
+	scratch []byte
+}
+
+func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
+	if len(raw) < minSecondarySection {
+		return dst, false, nil
+	}
+	e.scratch = djw.Encode(e.scratch[:0], raw, e.level)
+	if varintLen(uint64(len(raw)))+len(e.scratch)+djwMinSavings >= len(raw) {
+		return dst, false, nil
+	}
+	dst = appendVarint(dst, uint64(len(raw)))
+	return append(dst, e.scratch...), true, nil
+}
+
+// lzmaSectionEncoder is LZMA (ID 2): one LZMA2 stream per section type
+// that runs across all windows. Each kept section is the output of a sync
+// flush (Writer2.Flush, never Close), so it ends on a chunk boundary and
+// the dictionary and model carry over to the next window; the first kept
+// section also carries the xz stream header and block header.
+//
+// Whether to keep a section is decided after compressing it: if the stored
+// form would not be smaller than raw, its bytes are dropped, and since the
+// writer's state now includes data the decoder never sees, the writer is
+// replaced by a fresh one. A fresh writer starts with an LZMA2 chunk that
+// resets the dictionary and state, which LZMA2 allows at any chunk
+// boundary, so the decoder (xdelta3's liblzma, or ours) stays in step. The
+// cost of a dropped section is its compression time and, for the next
+// sections, the lost history.
+type lzmaSectionEncoder struct {
+	maxDict int // the level's dictionary size
+	dictCap int // the stream's dictionary size, fixed by its first section
+	props   []lzma.Properties // candidates for a fresh stream; the smallest wins
+	w       *lzma.Writer2
+	buf     *bytes.Buffer // w's output
+	started bool          // the xz headers have been written
+	stale   bool          // w holds data that was dropped: replace it before use
+}
+
+// lzmaDefaultProps are liblzma's and xdelta3's literal/position settings.
+var lzmaDefaultProps = lzma.Properties{LC: 3, LP: 0, PB: 2}
+
+// lzmaTrialProps are tried at the higher levels whenever a section starts
+// a fresh stream: byte-oriented settings suit instruction and address
+// sections, which hold short opcodes and varints.
+var lzmaTrialProps = []lzma.Properties{lzmaDefaultProps, {LC: 1, LP: 0, PB: 0}, {LC: 4, LP: 0, PB: 0}}
+
+func newLZMASectionEncoder(dictCap int, props []lzma.Properties) *lzmaSectionEncoder {
+	return &lzmaSectionEncoder{maxDict: dictCap, dictCap: dictCap, props: props}
+}
+
+// minLZMAEncodeDict is the smallest dictionary the encoder uses: xdelta3's.
+const minLZMAEncodeDict = 256 << 10
+
+// sizeHint tells the encoder the target length of the next section's
+// window. Until the stream has started it sizes the dictionary to twice
+// that (a power of two, between 256 KiB and the level's size): a small
+// patch then costs no 8 MiB dictionaries, while multi-window patches still
+// get room for matches across windows.
+func (e *lzmaSectionEncoder) sizeHint(tgtLen uint64) {
+	if e.started {
+		return
+	}
+	d := minLZMAEncodeDict
+	for d < e.maxDict && uint64(d) < 2*tgtLen {
+		d *= 2
+	}
+	e.dictCap = min(d, e.maxDict)
+}
+
+// compressFresh compresses raw with a new writer using props.
+func (e *lzmaSectionEncoder) compressFresh(raw []byte, props lzma.Properties) (*lzma.Writer2, *bytes.Buffer, error) {
+	buf := new(bytes.Buffer)
+	w, err := lzma.Writer2Config{DictCap: e.dictCap, Properties: &props}.NewWriter2(buf)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := w.Write(raw); err != nil {
+		return nil, nil, err
+	}
+	if err := w.Flush(); err != nil {
+		return nil, nil, err
+	}
+	return w, buf, nil
+}
+
+func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
+	if len(raw) < minSecondarySection {
+		return dst, false, nil
+	}
+	if e.w == nil || e.stale {
+		e.w, e.buf, e.stale = nil, nil, false
+		for _, p := range e.props {
+			w, buf, err := e.compressFresh(raw, p)
+			if err != nil {
+				return dst, false, fmt.Errorf("vcdiff: LZMA2 writer: %w", err)
+			}
+			if e.w == nil || buf.Len() < e.buf.Len() {
+				e.w, e.buf = w, buf
+			}
+		}
+	} else {
+		e.buf.Reset()
+		_, err := e.w.Write(raw)
+		if err == nil {
+			err = e.w.Flush()
+		}
+		if err != nil {
+			e.stale = true
+			return dst, false, fmt.Errorf("vcdiff: LZMA2 writer: %w", err)
+		}
+	}
+	payload := e.buf.Bytes()
+	n := varintLen(uint64(len(raw))) + len(payload)
+	if !e.started {
+		n += xzHeadersLen
+	}
+	if n >= len(raw) {
+		e.stale = true
+		return dst, false, nil
+	}
+	dst = appendVarint(dst, uint64(len(raw)))
+	if !e.started {
+		dst = appendXZHeaders(dst, e.dictCap)
+		e.started = true
+	}
+	return append(dst, payload...), true, nil
+}
+
+// xzHeadersLen is the length of the xz stream header plus the 12-byte LZMA2
+// block header that open each LZMA section stream.
+const xzHeadersLen = 12 + 12
+
+// appendXZHeaders appends the xz stream header (check type NONE) and an
+// LZMA2 block header for a dictionary of dictCap bytes, as xdelta3 writes
+// them before the first compressed section of each type.
+func appendXZHeaders(dst []byte, dictCap int) []byte {
+	dst = append(dst, xzStreamMagic[:]...)
+	flags := []byte{0, 0}
+	dst = append(dst, flags...)
+	dst = binary.LittleEndian.AppendUint32(dst, crc32.ChecksumIEEE(flags))
+	start := len(dst)
+	// Size byte 2: (2+1)*4 = 12 bytes. Flags 0: one filter, no size
+	// fields. Filter 0x21 (LZMA2) with a 1-byte property: the dictionary
+	// code. Three bytes of zero padding, then the CRC32 of the first 8.
+	dst = append(dst, 0x02, 0x00, 0x21, 0x01, lzma.EncodeDictCap(int64(dictCap)), 0, 0, 0)
+	return binary.LittleEndian.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:]))
+}
