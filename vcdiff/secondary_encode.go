@@ -67,8 +67,8 @@ func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 // cost of a dropped section is its compression time and, for the next
 // sections, the lost history.
 type lzmaSectionEncoder struct {
-	maxDict int // the level's dictionary size
-	dictCap int // the stream's dictionary size, fixed by its first section
+	maxDict int               // the level's dictionary size
+	dictCap int               // the stream's dictionary size, fixed by its first section
 	props   []lzma.Properties // candidates for a fresh stream; the smallest wins
 	w       *lzma.Writer2
 	buf     *bytes.Buffer // w's output
