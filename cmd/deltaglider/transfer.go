@@ -226,6 +226,9 @@ func walkLocal(root string, f filters) ([]localFile, error) {
 	var out []localFile
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
+			if p == root && errors.Is(err, os.ErrNotExist) {
+				return filepath.SkipAll // a missing directory holds no files
+			}
 			return err
 		}
 		if d.IsDir() {
