@@ -75,7 +75,10 @@ func friendly(err error) string {
 		msg = "no such object; list what exists with `deltaglider ls`"
 	case errors.Is(err, delta.ErrReservedKey):
 		msg = "reserved name: keys named reference.bin or ending in .delta (and anything under .deltaglider/) hold DeltaGlider's own data; rename the file"
-	case errors.Is(err, vcdiff.ErrChecksum), errors.As(err, &ce), errors.Is(err, vcdiff.ErrSourceTooShort):
+	case oe != nil && strings.HasPrefix(oe.what, "s3://") &&
+		(errors.Is(err, vcdiff.ErrChecksum) || errors.As(err, &ce) || errors.Is(err, vcdiff.ErrSourceTooShort)):
+		// A stored object's delta (the decode command reports patch
+		// errors of its own files as they are).
 		msg = "integrity check failed: the stored delta is damaged or no longer matches its reference, so the object cannot be reconstructed (run `deltaglider verify` on its prefix)"
 	case errors.Is(err, delta.ErrIntegrity):
 		msg = "integrity check failed: the reconstructed data does not match its recorded SHA-256; the object is damaged (run `deltaglider verify` on its prefix)"
