@@ -241,3 +241,50 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	w.after--
 	return len(p), nil
 }
+
+// Large targets are scanned as two concurrent halves: round trip through
+// the split, and the output must not depend on scheduling.
+func TestSplitScanRoundTripDeterministic(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	old := genData(r, splitMin+splitMin/4)
+	new := mutate(r, old)
+	if len(new) < splitMin {
+		t.Fatalf("test target %d bytes does not reach the split size", len(new))
+	}
+	p := roundTrip(t, old, new, FormatBSDIFF40)
+	p2, err := Diff(old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p, p2) {
+		t.Fatal("two encodings of the same input differ")
+	}
+	// Unrelated old: the halves mostly emit extra bytes.
+	roundTrip(t, genData(r, 1000), new, FormatBSDIFF43)
+	roundTrip(t, nil, new, FormatBSDIFF40)
+}
+
+func TestMatchLen(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 9))
+	for range 20000 {
+		n := r.IntN(5000)
+		a := make([]byte, n)
+		b := make([]byte, n+r.IntN(3))
+		if cut := r.IntN(n + 1); cut < n {
+			b[cut] = 1
+		}
+		want := 0
+		for want < len(a) && want < len(b) && a[want] == b[want] {
+			want++
+		}
+		if got := matchLen(a, b); got != want {
+			t.Fatalf("len %d/%d: matchLen = %d, want %d", len(a), len(b), got, want)
+		}
+	}
+}
+
+// A long run of equal bytes is bsdiff's worst case (every scan position
+// searches); it must stay a matter of a second, not minutes.
+func TestZeroRunsRoundTrip(t *testing.T) {
+	roundTrip(t, make([]byte, 100_000), make([]byte, 100_001), FormatBSDIFF40)
+}

@@ -1,7 +1,9 @@
 package bsdiff
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/deltaglider-go/deltaglider/bsdiff/internal/sufarray"
 )
@@ -62,21 +64,61 @@ func computeDelta(old, new []byte) (*delta, error) {
 		return nil, err
 	}
 	d := &delta{body: make([]byte, len(new))}
-	d.ctrls = scanDelta(sa, old, new, d.body)
+	if len(new) < splitMin {
+		d.ctrls = scanDelta(sa, old, new, d.body, 0)
+		return d, nil
+	}
+	// Two halves scanned concurrently. The first half's matches may not
+	// run past the midpoint (it sees new[:mid] only); the second starts
+	// from a fresh alignment at mid. Its first triple assumes the old
+	// cursor at 0, so the first half's last seek is adjusted to end there.
+	// The split depends only on the size, so the output is deterministic.
+	mid := len(new) / 2
+	var first []ctrl
+	done := make(chan struct{})
+	go func() {
+		first = scanDelta(sa, old, new[:mid], d.body, 0)
+		close(done)
+	}()
+	second := scanDelta(sa, old, new, d.body, mid)
+	<-done
+	var oldPos int64
+	for _, c := range first {
+		oldPos += c.diffLen + c.seek
+	}
+	if n := len(first); n > 0 {
+		first[n-1].seek -= oldPos
+	}
+	d.ctrls = append(first, second...)
 	return d, nil
 }
+
+// splitMin is the new-file size from which the scan runs as two
+// concurrent halves.
+const splitMin = 4 << 20
 
 // matchLen returns the length of the common prefix of a and b.
 func matchLen(a, b []byte) int {
 	n := min(len(a), len(b))
 	a, b = a[:n], b[:n]
 	i := 0
-	// Compare 8 bytes at a time first.
-	for i+8 <= n {
-		if string(a[i:i+8]) != string(b[i:i+8]) {
-			break
+	// Long equal runs are measured with memequal (SIMD) on chunks that
+	// double while equal and halve on a difference; the last stretch goes
+	// 8 bytes at a time.
+	c := 64
+	for i+c <= n && string(a[i:i+c]) == string(b[i:i+c]) {
+		i += c
+		c *= 2
+	}
+	for c /= 2; c >= 64; c /= 2 {
+		if i+c <= n && string(a[i:i+c]) == string(b[i:i+c]) {
+			i += c
 		}
-		i += 8
+	}
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
 	}
 	for i < n && a[i] == b[i] {
 		i++
@@ -95,8 +137,14 @@ func search(sa []int32, old, target []byte) (pos, n, idx int) {
 	if len(sa) == 0 {
 		return 0, 0, 0
 	}
+	// lst and len_ are lower bounds of the bounds' common prefixes with
+	// target, exact once a bound has been moved. They start at 0 rather
+	// than being measured: the initial bounds are arbitrary suffixes, and
+	// measuring one that shares a long prefix with target (a long run of
+	// zeros) would cost that length on every call.
 	st, en := 0, len(sa)-1
-	lst, len_ := matchLen(old[sa[st]:], target), matchLen(old[sa[en]:], target)
+	lst, len_ := 0, 0
+	exactSt, exactEn := false, false
 	for en-st >= 2 {
 		x := st + (en-st)/2
 		p := int(sa[x])
@@ -105,10 +153,16 @@ func search(sa []int32, old, target []byte) (pos, n, idx int) {
 		// As in bsdiff: a suffix that is a prefix of target (or the
 		// reverse) counts as not less.
 		if p+l < len(old) && l < len(target) && old[p+l] < target[l] {
-			st, lst = x, l
+			st, lst, exactSt = x, l, true
 		} else {
-			en, len_ = x, l
+			en, len_, exactEn = x, l, true
 		}
+	}
+	if !exactSt {
+		lst = matchLen(old[sa[st]:], target)
+	}
+	if !exactEn {
+		len_ = matchLen(old[sa[en]:], target)
 	}
 	if lst > len_ {
 		return int(sa[st]), lst, st
@@ -165,12 +219,13 @@ const (
 // favour each side. The extended region is emitted as differences, the gap
 // between the two as extra bytes.
 //
-// out (len(new) bytes) receives the delta body; the control triples are
-// returned.
-func scanDelta(sa []int32, old, new, out []byte) []ctrl {
+// It covers new[from:]; out (at least len(new) bytes, same positions as
+// new) receives the delta body; the control triples are returned.
+func scanDelta(sa []int32, old, new, out []byte, from int) []ctrl {
 	var ctrls []ctrl
 	oldSize, newSize := len(old), len(new)
-	var scan, n, pos, lastScan, lastPos, lastOffset int
+	var n, pos, lastPos, lastOffset int
+	scan, lastScan := from, from
 	for scan < newSize {
 		oldScore := 0
 		scan += n
