@@ -182,7 +182,7 @@ func TestRmNeverOrphans(t *testing.T) {
 			t.Fatalf("%v", r)
 		}
 		h.ok("verify", "-r", h.url("a/"))
-		h.fails(exitFailure, []string{"a/nope.zip", "no such object"}, "rm", h.url("a/nope.zip"))
+		h.fails(exitFailure, []string{"a/nope.zip", "no such object", "deltaglider ls " + h.url("a/") + "`"}, "rm", h.url("a/nope.zip"))
 		h.fails(exitUsage, []string{"use rm -r"}, "rm", h.url("a/"))
 
 		// Dry run lists and keeps.

@@ -73,6 +73,15 @@ func friendly(err error) string {
 		}
 	case errors.Is(err, store.ErrNotExist):
 		msg = "no such object; list what exists with `deltaglider ls`"
+		if oe != nil {
+			if loc, perr := parseLocation(oe.what); perr == nil && loc.s3 {
+				dir := ""
+				if i := strings.LastIndexByte(loc.key, '/'); i >= 0 {
+					dir = loc.key[:i+1]
+				}
+				msg = "no such object; list what exists with `deltaglider ls s3://" + loc.bucket + "/" + dir + "`"
+			}
+		}
 	case errors.Is(err, delta.ErrReservedKey):
 		msg = "reserved name: keys named reference.bin or ending in .delta (and anything under .deltaglider/) hold DeltaGlider's own data; rename the file"
 	case oe != nil && strings.HasPrefix(oe.what, "s3://") &&
