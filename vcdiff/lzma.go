@@ -33,9 +33,9 @@ type lzmaStream struct {
 	started bool // the xz stream and block headers have been consumed
 }
 
+// reset prepares for a new patch, keeping the decoder's buffers.
 func (s *lzmaStream) reset() {
 	s.started = false
-	s.dec = nil
 }
 
 // decode decodes one section payload (after its varint size prefix) into
@@ -48,7 +48,11 @@ func (s *lzmaStream) decode(payload []byte, n int, out []byte) ([]byte, error) {
 			return out, err
 		}
 		payload = payload[hlen:]
-		s.dec = newLZMA2Decoder(dictCap)
+		if s.dec == nil || len(s.dec.dict) != dictCap {
+			s.dec = newLZMA2Decoder(dictCap)
+		}
+		s.dec.resetDict()
+		s.dec.haveProps = false
 		s.started = true
 	}
 	if err := walkLZMA2Chunks(payload, n, first); err != nil {
