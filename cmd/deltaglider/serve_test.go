@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,22 +85,12 @@ func startServe(t *testing.T, h *cliHarness, extra ...string) *serving {
 // lockedWriter lets the server's logger and the test share a buffer.
 type lockedWriter struct {
 	w  io.Writer
-	mu chanMutex
+	mu sync.Mutex
 }
-
-type chanMutex struct{ ch chan struct{} }
-
-func (m *chanMutex) lock() {
-	if m.ch == nil {
-		m.ch = make(chan struct{}, 1)
-	}
-	m.ch <- struct{}{}
-}
-func (m *chanMutex) unlock() { <-m.ch }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.lock()
-	defer l.mu.unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
 
