@@ -298,13 +298,15 @@ func (c *Client) putDirect(ctx context.Context, bucket, key string, src *source,
 var errTooBig = errors.New("delta larger than the ratio limit")
 
 type limitWriter struct {
-	w     io.Writer
-	n     int64
-	limit int64
+	w        io.Writer
+	n        int64
+	limit    int64
+	exceeded bool
 }
 
 func (l *limitWriter) Write(p []byte) (int, error) {
 	if l.n+int64(len(p)) > l.limit {
+		l.exceeded = true
 		return 0, errTooBig
 	}
 	n, err := l.w.Write(p)
@@ -380,13 +382,14 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	if err != nil {
 		return Info{}, false, err
 	}
-	bw := bufio.NewWriterSize(&limitWriter{w: tmp, limit: limit}, 1<<20)
-	appHeader := []byte(name + "//" + ReferenceName + "/")
-	err = cd.encode(bw, refR, ref.Size, ctxReader{ctx, src.reader()}, src.size, c.o.level, appHeader)
+	lw := &limitWriter{w: tmp, limit: limit}
+	bw := bufio.NewWriterSize(lw, 1<<20)
+	params := encodeParams{level: c.o.level, secondary: c.o.secondary, appHeader: []byte(name + "//" + ReferenceName + "/")}
+	err = cd.encode(bw, refR, ref.Size, ctxReader{ctx, src.reader()}, src.size, params)
 	if err == nil {
 		err = bw.Flush()
 	}
-	if errors.Is(err, errTooBig) {
+	if errors.Is(err, errTooBig) || lw.exceeded {
 		info, err := c.putDirect(ctx, bucket, key, src, opts, "ratio")
 		return info, false, err
 	}
@@ -405,7 +408,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	m := c.baseMeta(name, src)
 	m.RefKey, m.RefPath, m.RefSHA256 = rk, ReferenceName, ref.SHA256
 	m.DeltaSize = dsize
-	m.DeltaCmd = fmt.Sprintf("deltaglider-go %s -%d -s %s %s %s%s", codecName, c.o.level, ReferenceName, name, name, DeltaSuffix)
+	m.DeltaCmd = fmt.Sprintf("deltaglider-go %s -%d -S %s -s %s %s %s%s", codecName, c.o.level, secondaryName(c.o.secondary), ReferenceName, name, name, DeltaSuffix)
 	m.Note = noteDelta
 	if seeded {
 		m.Note = noteZeroDiff

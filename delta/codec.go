@@ -10,11 +10,18 @@ import (
 // A codec makes and applies deltas of a target against a source.
 type codec interface {
 	// encode writes the delta of target (targetSize bytes) against source.
-	encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, level int, appHeader []byte) error
+	encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, p encodeParams) error
 	// decode returns a reader of the target. maxOutput caps its size (-1:
 	// none). appHeader is the patch's application header, if the format has
 	// one.
 	decode(patch io.Reader, source io.ReaderAt, sourceSize int64, maxOutput int64) (r io.Reader, appHeader []byte, err error)
+}
+
+// encodeParams are the client's encoder settings.
+type encodeParams struct {
+	level     int
+	secondary int // vcdiff.SecondaryNone, SecondaryLZMA or SecondaryDJW
+	appHeader []byte
 }
 
 var codecs = map[string]codec{CodecVCDIFF: vcdiffCodec{}}
@@ -43,9 +50,22 @@ func codecNames() string {
 
 type vcdiffCodec struct{}
 
-func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, _ int64, level int, appHeader []byte) error {
+// encode writes an xdelta3-compatible patch; with a secondary compressor
+// the encoder's plain patch is streamed through a vcdiff.Recoder, which
+// compresses each window's sections as stock xdelta3 -9 does (LZMA by
+// default), holding one window at a time.
+func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, p encodeParams) error {
+	var rec *vcdiff.Recoder
+	if p.secondary != vcdiff.SecondaryNone && targetSize > 0 { // a patch without windows is not recoded
+		var err error
+		rec, err = vcdiff.NewRecoder(dst, vcdiff.WithRecodeSecondary(p.secondary), vcdiff.WithRecodeLevel(max(p.level, 1)))
+		if err != nil {
+			return err
+		}
+		dst = rec
+	}
 	enc, err := vcdiff.NewEncoder(dst, source, sourceSize,
-		vcdiff.WithLevel(level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(appHeader))
+		vcdiff.WithLevel(p.level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(p.appHeader))
 	if err != nil {
 		return err
 	}
@@ -53,7 +73,13 @@ func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, t
 		enc.Close()
 		return err
 	}
-	return enc.Close()
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	if rec != nil {
+		return rec.Close()
+	}
+	return nil
 }
 
 func (vcdiffCodec) decode(patch io.Reader, source io.ReaderAt, sourceSize int64, maxOutput int64) (io.Reader, []byte, error) {

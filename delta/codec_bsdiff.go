@@ -19,7 +19,7 @@ const bsdiffMaxInput = 256 << 20
 
 func init() { codecs[CodecBSDIFF] = bsdiffCodec{} }
 
-func (bsdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, _ int, _ []byte) error {
+func (bsdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, _ encodeParams) error {
 	if sourceSize > bsdiffMaxInput || targetSize > bsdiffMaxInput {
 		return fmt.Errorf("%w: %d/%d bytes", bsdiff.ErrTooLarge, sourceSize, targetSize)
 	}

@@ -547,7 +547,7 @@ var _ = sort.Strings
 
 func TestRangeSkipsWindows(t *testing.T) {
 	ts := newBucket(t, "memory", store.NewMemory())
-	c := newClient(t, ts.s)
+	c := newClient(t, ts.s, WithSecondary("none"))
 	vs := versions(70, 2, 20<<20) // 3 windows of 8 MiB
 	put(t, c, ts.bucket, "w/a.zip", vs[0])
 	put(t, c, ts.bucket, "w/b.zip", vs[1])

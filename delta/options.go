@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+
+	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
 // Defaults.
@@ -32,11 +34,12 @@ type options struct {
 	tempDir      string
 	tool         string
 	concurrency  int
+	secondary    int
 }
 
 func defaultOptions() (options, error) {
 	o := options{maxRatio: DefaultMaxRatio, minDeltaSize: DefaultMinDeltaSize, level: DefaultLevel,
-		codec: CodecVCDIFF, tool: "deltaglider-go/" + Version, concurrency: 4}
+		codec: CodecVCDIFF, tool: "deltaglider-go/" + Version, concurrency: 4, secondary: vcdiff.SecondaryLZMA}
 	if v := os.Getenv("DG_MAX_RATIO"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(r > 0 && r <= 1) {
@@ -95,6 +98,37 @@ func WithCodec(name string) Option {
 		o.codec = name
 		return nil
 	}
+}
+
+// WithSecondary selects the secondary compression of VCDIFF deltas:
+// "lzma" (the default, as stock xdelta3 -9 writes and every DeltaGlider
+// reads), "djw", or "none". Without secondary compression a range read
+// decodes only the windows it needs; with it, LZMA's stream runs across
+// windows, so a range read decodes from the start.
+func WithSecondary(name string) Option {
+	return func(o *options) error {
+		switch name {
+		case "lzma":
+			o.secondary = vcdiff.SecondaryLZMA
+		case "djw":
+			o.secondary = vcdiff.SecondaryDJW
+		case "none":
+			o.secondary = vcdiff.SecondaryNone
+		default:
+			return fmt.Errorf("%w: secondary compressor %q (want lzma, djw or none)", ErrInvalidOption, name)
+		}
+		return nil
+	}
+}
+
+func secondaryName(id int) string {
+	switch id {
+	case vcdiff.SecondaryLZMA:
+		return "lzma"
+	case vcdiff.SecondaryDJW:
+		return "djw"
+	}
+	return "none"
 }
 
 // WithCache uses c for references. Without this option the client opens
