@@ -320,11 +320,6 @@ func (r *Recoder) window(w *windowHeader, sect []byte) error {
 	var delta byte
 	var errs [3]error
 	var kept [3]bool
-	for _, e := range r.enc {
-		if lz, ok := e.(*lzmaSectionEncoder); ok {
-			lz.sizeHint(w.tgtLen)
-		}
-	}
 	compress := func(i int) {
 		r.stored[i], kept[i], errs[i] = r.enc[i].encode(r.stored[i][:0], raw[i])
 	}

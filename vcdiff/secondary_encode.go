@@ -91,17 +91,16 @@ func newLZMASectionEncoder(dictCap int, props []lzma.Properties) *lzmaSectionEnc
 // minLZMAEncodeDict is the smallest dictionary the encoder uses: xdelta3's.
 const minLZMAEncodeDict = 256 << 10
 
-// sizeHint tells the encoder the target length of the next section's
-// window. Until the stream has started it sizes the dictionary to twice
-// that (a power of two, between 256 KiB and the level's size): a small
-// patch then costs no 8 MiB dictionaries, while multi-window patches still
-// get room for matches across windows.
-func (e *lzmaSectionEncoder) sizeHint(tgtLen uint64) {
+// sizeDict sizes the dictionary from the first section to compress, until
+// the stream has started: four times the section (a power of two), between
+// xdelta3's 256 KiB and the level's size. Small patches then cost no 8 MiB
+// dictionaries, and later windows still find matches in earlier ones.
+func (e *lzmaSectionEncoder) sizeDict(n int) {
 	if e.started {
 		return
 	}
 	d := minLZMAEncodeDict
-	for d < e.maxDict && uint64(d) < 2*tgtLen {
+	for d < e.maxDict && d < 4*n {
 		d *= 2
 	}
 	e.dictCap = min(d, e.maxDict)
@@ -128,6 +127,7 @@ func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 		return dst, false, nil
 	}
 	if e.w == nil || e.stale {
+		e.sizeDict(len(raw))
 		e.w, e.buf, e.stale = nil, nil, false
 		for _, p := range e.props {
 			w, buf, err := e.compressFresh(raw, p)
