@@ -228,7 +228,9 @@ func (d *Decoder) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// Decode applies patch to source and appends the target to dst.
+// Decode applies patch to source and appends the target to dst. On error
+// the returned slice holds dst plus the windows decoded and verified before
+// the failing one.
 func Decode(dst, patch, source []byte, opts ...DecoderOption) ([]byte, error) {
 	var src io.ReaderAt
 	if source != nil {
