@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -275,5 +276,64 @@ func TestCompatExternalBzip2Xz(t *testing.T) {
 			c := newClient(t, ts.s)
 			mustGet(t, c, ts.bucket, tc.tool+"/"+name, target)
 		})
+	}
+}
+
+// TestSecondaryCompressionInterop: deltas written with each secondary
+// compressor are decoded by stock xdelta3 (as the Python tool runs it) and
+// by us, and LZMA (the default) makes them smaller than none.
+func TestSecondaryCompressionInterop(t *testing.T) {
+	xd := testtool.Tool(t, "xdelta3")
+	ts := newBucket(t, "memory", store.NewMemory())
+	// Version 2 rewrites the start of every 4 KiB block with new text, so
+	// the delta carries a lot of compressible added data.
+	base := randBytes(34, 3<<20)
+	next := bytes.Clone(base)
+	for off := 0; off+512 < len(next); off += 4096 {
+		copy(next[off:off+512], fmt.Sprintf("%0512d", off*7919))
+	}
+	vs := [][]byte{base, next}
+	sizes := map[string]int64{}
+	for _, sec := range []string{"none", "djw", "lzma"} {
+		c := newClient(t, ts.s, WithSecondary(sec))
+		put(t, c, ts.bucket, sec+"/a.zip", vs[0])
+		info := put(t, c, ts.bucket, sec+"/b.zip", vs[1])
+		if info.StoredAs != Delta {
+			t.Fatalf("%s: %+v", sec, info)
+		}
+		sizes[sec] = info.StoredSize
+		mustGet(t, newClient(t, ts.s), ts.bucket, sec+"/b.zip", vs[1])
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "reference.bin"), vs[0], 0o600)
+		rc, _, err := ts.s.Get(context.Background(), ts.bucket, sec+"/b.zip.delta", 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d bytes.Buffer
+		d.ReadFrom(rc)
+		rc.Close()
+		os.WriteFile(filepath.Join(dir, "b.delta"), d.Bytes(), 0o600)
+		cmd := exec.Command(xd, "-d", "-f", "-s", "reference.bin", "b.delta", "b.out")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: stock xdelta3 cannot decode our delta: %v\n%s", sec, err, out)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, "b.out")); !bytes.Equal(got, vs[1]) {
+			t.Fatalf("%s: stock xdelta3 decodes our delta to different bytes", sec)
+		}
+		// A range of a secondary-compressed delta is decoded from the start.
+		rr, _, err := c.Get(context.Background(), ts.bucket, sec+"/b.zip", GetOptions{Offset: 2 << 20, Length: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rr)
+		rr.Close()
+		if err != nil || !bytes.Equal(got, vs[1][2<<20:2<<20+100]) {
+			t.Fatalf("%s: range read wrong: %v", sec, err)
+		}
+	}
+	t.Logf("delta sizes: %v", sizes)
+	if sizes["lzma"] >= sizes["none"] {
+		t.Errorf("LZMA secondary did not shrink the delta: %v", sizes)
 	}
 }
