@@ -34,16 +34,19 @@
 // dg-delta-cmd; dg-compression=none for direct objects). Readers accept the
 // four historical spellings of every field (dg-file-sha256, dg_file_sha256,
 // file_sha256, file-sha256). dg-codec names the delta codec (absent means
-// vcdiff, the xdelta3-compatible format every DeltaGlider reads).
+// vcdiff, the xdelta3-compatible format every DeltaGlider reads). VCDIFF
+// deltas carry xdelta3's LZMA secondary compression by default, as stock
+// xdelta3 -9 writes them (WithSecondary).
 //
 // # Integrity
 //
 // The SHA-256 of every original is recorded when it is written and checked
 // on every whole-object read while the data streams: the reader returned by
 // Get reports ErrIntegrity instead of io.EOF when the bytes do not match.
-// A range read of a delta decodes only the windows it needs (each checked
-// by its Adler-32, against a reference whose SHA-256 is checked); set
-// GetOptions.VerifyWhole to decode everything and check the SHA-256. Deltas written
+// A range read of a delta without secondary compression decodes only the
+// windows it needs (each checked by its Adler-32, against a reference whose
+// SHA-256 is checked); set GetOptions.VerifyWhole to decode everything and
+// check the SHA-256. Deltas written
 // by xdelta3 with external compression (app header fields /G/, /B/, /X/, /Z/,
 // /Y/ — the Python tool writes them for .gz inputs) are reconstructed only if
 // recompression reproduces the recorded SHA-256 (ErrExternalCompression

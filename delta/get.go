@@ -27,9 +27,10 @@ type GetOptions struct {
 	// Offset and Length select a byte range of the original (Length < 0:
 	// to the end). For a range of a delta only the windows the range needs
 	// are decoded (each checked by its Adler-32, against a reference whose
-	// SHA-256 is checked) when the patch allows it (no secondary
-	// compression in those windows, as this package writes them); the
-	// whole-object SHA-256 cannot be checked then. Ranges of direct objects
+	// SHA-256 is checked) when the patch allows it: no secondary
+	// compression in those windows (deltas written WithSecondary("none");
+	// LZMA's stream runs across windows); the whole-object SHA-256 cannot
+	// be checked then. Otherwise the delta is decoded from its start. Ranges of direct objects
 	// are read from the store as they are.
 	Offset, Length int64
 	// VerifyWhole makes a range read of a delta decode the whole object and
