@@ -60,6 +60,21 @@
 // works for signed S3 calls. Every request is logged as one structured
 // log/slog line (request id, operation, status, bytes, latency, storage).
 //
+// # Limits
+//
+// Path-style addressing only (no virtual-hosted buckets). Keys follow
+// store.ValidateKey: no empty, "." or ".." segments, so folder markers
+// ("dir/") and "a//b" are refused with InvalidArgument where AWS accepts
+// them. Signature Version 2 is accepted for presigned URLs only (what the
+// aws CLI v1's `s3 presign` makes); signed requests need SigV4. Multipart
+// uploads live in this process's memory (their parts on disk) and do not
+// survive a restart; completing one spools the object once more for the
+// delta engine, so a multipart object needs up to three times its size in
+// temporary disk. There is no cap on concurrent uploads or spool space.
+// Bucket creation dates are the server's start time (the Store interface
+// keeps none). ETags are the stored object's opaque version tag, not an
+// MD5 of the content (parts' ETags are MD5s).
+//
 // # Why the protocol layer is hand-written
 //
 // Evaluated: github.com/johannesboyne/gofakes3 v1.2.0 (the newest the module
