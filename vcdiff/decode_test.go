@@ -260,3 +260,31 @@ func TestHostile(t *testing.T) {
 
 // errNone marks hostile-looking cases that must decode.
 var errNone = errors.New("no error expected")
+
+// TestDecodeMemoryIsPerWindow streams a 256 MiB target (64 windows of a
+// 4 MiB RUN each, Adler-32 checked) and requires the decoder to allocate
+// about one window, not the target.
+func TestDecodeMemoryIsPerWindow(t *testing.T) {
+	const win, windows = 4 << 20, 64
+	run := bytes.Repeat([]byte{'z'}, win)
+	sum := be32(adler32.Checksum(run))
+	patch := unhex(t, "d6c3c400 00")
+	for range windows {
+		patch = append(patch, window(winAdler, 0, 0, win, 0, []byte{'z'}, appendVarint([]byte{0}, win), nil, sum)...)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d, err := NewDecoder(bytes.NewReader(patch), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := d.WriteTo(io.Discard)
+	runtime.ReadMemStats(&after)
+	if err != nil || n != win*windows {
+		t.Fatalf("decoded %d bytes: %v", n, err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 2*win {
+		t.Fatalf("allocated %d bytes to decode %d windows of %d bytes", alloc, windows, win)
+	}
+}
