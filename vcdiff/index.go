@@ -53,6 +53,15 @@ func (x *sourceIndex) bucket(v uint64) (int, uint32) {
 }
 
 // build (re)indexes src, reusing the table's memory when it is big enough.
+func dup(s []uint32, tag, kmask uint32) bool {
+	for _, e := range s {
+		if e != 0 && e&^kmask == tag {
+			return true
+		}
+	}
+	return false
+}
+
 func (x *sourceIndex) build(src []byte, step, ways, hashLen int) error {
 	x.src = src
 	x.vmask = 1<<(8*uint(hashLen)) - 1
@@ -96,6 +105,12 @@ func (x *sourceIndex) build(src []byte, step, ways, hashLen int) error {
 	for p, k := 0, uint32(1); p <= last; p, k = p+step, k+1 {
 		b, tag := x.bucket(binary.LittleEndian.Uint64(src[p:]))
 		s := t[b : b+ways : b+ways]
+		// A bucket keeps one position per distinct tag: a frequent string
+		// must not evict the rarer ones sharing its bucket (rare strings
+		// are the ones that pin a match to its true position).
+		if dup(s, tag, x.kmask) {
+			continue
+		}
 		copy(s[1:], s[:ways-1])
 		s[0] = k | tag
 	}
