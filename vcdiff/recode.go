@@ -62,11 +62,11 @@ func WithRecodeSecondary(id int) RecodeOption {
 // WithRecodeLevel sets the secondary compression effort from 1 (fastest)
 // to 9 (smallest); the default is DefaultRecodeLevel (6).
 //
-// LZMA: levels 1-3 use a 256 KiB dictionary like xdelta3, 4-9 an 8 MiB
-// dictionary; 7-9 also try three literal/position settings (lc/lp/pb
-// 3/0/2, 1/0/0, 4/0/0) whenever a section type's stream starts, keeping
-// the smallest (about 3x the CPU for that section). Each section type keeps one dictionary, so a Recoder holds
-// up to three.
+// LZMA: every level uses a 256 KiB dictionary like xdelta3 (one per
+// section type); levels 1-6 are currently the same, 7-9 also try three
+// literal/position settings (lc/lp/pb 3/0/2, 1/0/0, 4/0/0) whenever a
+// section type's stream starts, keeping the smallest (about 3x the CPU for
+// that section).
 // DJW: the level is xdelta3's djw level for one section; 7-9 also try
 // several Huffman tables per section and keep the smallest result.
 func WithRecodeLevel(l int) RecodeOption {
@@ -79,19 +79,21 @@ func WithRecodeLevel(l int) RecodeOption {
 	}
 }
 
+// lzmaDict is the LZMA dictionary size, xdelta3's. Larger dictionaries
+// (1 and 8 MiB) made the sql-dump and elf-esbuild patches 0.0-0.2 %
+// larger with ulikunitz/xz's match finder, and cost memory.
+const lzmaDict = 256 << 10
+
 // lzmaParams returns the LZMA dictionary size and the literal/position
 // settings tried for a fresh stream at a level. (lzma.BinaryTree, the
 // library's other match finder, is not used: in ulikunitz/xz v0.5.17 it
 // produced streams with match distances beyond the data on corpus
 // sections.)
 func lzmaParams(level int) (dictCap int, props []lzma.Properties) {
-	switch {
-	case level <= 3:
-		return 256 << 10, []lzma.Properties{lzmaDefaultProps}
-	case level <= 6:
-		return 8 << 20, []lzma.Properties{lzmaDefaultProps}
+	if level <= 6 {
+		return lzmaDict, []lzma.Properties{lzmaDefaultProps}
 	}
-	return 8 << 20, lzmaTrialProps
+	return lzmaDict, lzmaTrialProps
 }
 
 // A Recoder rewrites a VCDIFF patch with secondary compression, like

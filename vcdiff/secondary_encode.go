@@ -67,8 +67,7 @@ func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 // cost of a dropped section is its compression time and, for the next
 // sections, the lost history.
 type lzmaSectionEncoder struct {
-	maxDict int               // the level's dictionary size
-	dictCap int               // the stream's dictionary size, fixed by its first section
+	dictCap int               // dictionary size
 	props   []lzma.Properties // candidates for a fresh stream; the smallest wins
 	w       *lzma.Writer2
 	buf     *bytes.Buffer // w's output
@@ -85,25 +84,7 @@ var lzmaDefaultProps = lzma.Properties{LC: 3, LP: 0, PB: 2}
 var lzmaTrialProps = []lzma.Properties{lzmaDefaultProps, {LC: 1, LP: 0, PB: 0}, {LC: 4, LP: 0, PB: 0}}
 
 func newLZMASectionEncoder(dictCap int, props []lzma.Properties) *lzmaSectionEncoder {
-	return &lzmaSectionEncoder{maxDict: dictCap, dictCap: dictCap, props: props}
-}
-
-// minLZMAEncodeDict is the smallest dictionary the encoder uses: xdelta3's.
-const minLZMAEncodeDict = 256 << 10
-
-// sizeDict sizes the dictionary from the first section to compress, until
-// the stream has started: four times the section (a power of two), between
-// xdelta3's 256 KiB and the level's size. Small patches then cost no 8 MiB
-// dictionaries, and later windows still find matches in earlier ones.
-func (e *lzmaSectionEncoder) sizeDict(n int) {
-	if e.started {
-		return
-	}
-	d := minLZMAEncodeDict
-	for d < e.maxDict && d < 4*n {
-		d *= 2
-	}
-	e.dictCap = min(d, e.maxDict)
+	return &lzmaSectionEncoder{dictCap: dictCap, props: props}
 }
 
 // compressFresh compresses raw with a new writer using props.
@@ -127,7 +108,6 @@ func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 		return dst, false, nil
 	}
 	if e.w == nil || e.stale {
-		e.sizeDict(len(raw))
 		e.w, e.buf, e.stale = nil, nil, false
 		for _, p := range e.props {
 			w, buf, err := e.compressFresh(raw, p)
