@@ -119,8 +119,24 @@ func WithConcurrency(n int) EncoderOption {
 // bytes do not depend on the concurrency or on how the target is split
 // across Write calls.
 //
-// Peak memory is about: source size + index + (concurrency+1) x window
-// size + concurrency x (window size + matcher tables).
+// Memory: the source (sourceSize bytes, read once) + its index (4 bytes per
+// sampled position: 0.5 x the source at the default level, see WithLevel)
+// + up to concurrency+1 target windows + per worker the matcher tables
+// (4 MiB head table and 4 MiB chain ring at the default level, 16+4 MiB at
+// level 9) and the window's sections and output (each at most about the
+// window size, usually far less). For a 130 MB source and target at the
+// default level with 2 workers that is 130 + 65 + 24 + 2 x (8 + 2 x ~8)
+// MB in the worst case; the benchmark (docs/BENCHMARKS.md) measures it.
+//
+// Levels: every level indexes the whole source at a fixed sampling step and
+// probes it at every target position that is not inside a match (skipping
+// ahead in long unmatched stretches below level 7); in-window matching
+// uses hash chains whose depth grows with the level. Instructions are chosen
+// greedily with lazy evaluation, a COPY found late may extend backwards over
+// short instructions chosen before it, and the address mode of every COPY
+// is the cheapest of the nine (SELF, HERE, four NEAR, three SAME) once the
+// window's source segment is known. Secondary compression (xdelta3's LZMA
+// or DJW sections) is not written; a later option may add it.
 type Encoder struct {
 	opts   encoderOptions
 	params *levelParams
@@ -236,7 +252,7 @@ func (e *Encoder) Write(p []byte) (int, error) {
 	ws := e.opts.windowSize
 	n := 0
 	for len(p) > 0 {
-		e.ensureBuf(1)
+		e.ensureBuf()
 		k := min(ws-len(e.buf), len(p))
 		e.grow(k)
 		e.buf = append(e.buf, p[:k]...)
@@ -263,7 +279,7 @@ func (e *Encoder) ReadFrom(r io.Reader) (int64, error) {
 	ws := e.opts.windowSize
 	var total int64
 	for {
-		e.ensureBuf(1)
+		e.ensureBuf()
 		e.grow(min(ws-len(e.buf), 256<<10))
 		k, err := r.Read(e.buf[len(e.buf):min(cap(e.buf), ws)])
 		e.buf = e.buf[:len(e.buf)+k]
@@ -284,7 +300,7 @@ func (e *Encoder) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // ensureBuf makes sure a window buffer is being filled.
-func (e *Encoder) ensureBuf(int) {
+func (e *Encoder) ensureBuf() {
 	if e.buf == nil && len(e.spare) > 0 {
 		e.buf = e.spare[len(e.spare)-1][:0]
 		e.spare = e.spare[:len(e.spare)-1]

@@ -17,7 +17,9 @@ const srcHashLen = 8
 //
 // Every step-th source position p (p%step == 0) is hashed over the
 // srcHashLen bytes at p and stored in a bucket of `ways` slots; a newer
-// position evicts the oldest of its bucket. A slot holds p/step+1 as a
+// position evicts the oldest of its bucket, except that a bucket keeps only
+// the first position of each distinct tag (below), so frequent strings do
+// not push rare ones out. A slot holds p/step+1 as a
 // uint32 (0 = empty), so the table costs exactly 4 bytes per slot. The
 // number of buckets is the number of samples divided by ways (no
 // power-of-two rounding: the bucket is picked with a multiply-high), so the
