@@ -78,17 +78,19 @@ func runServe(s *session) error {
 	if (cert == "") != (key == "") {
 		return usageErrorf("give both --tls-cert and --tls-key, or neither")
 	}
+	// One line per request at Info; --quiet keeps warnings and errors.
+	hopts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if gBool(c, "quiet") {
+		hopts.Level = slog.LevelWarn
+	}
 	var h slog.Handler
 	switch c.String("log-format") {
 	case "text":
-		h = slog.NewTextHandler(s.e.stderr, nil)
+		h = slog.NewTextHandler(s.e.stderr, hopts)
 	case "json":
-		h = slog.NewJSONHandler(s.e.stderr, nil)
+		h = slog.NewJSONHandler(s.e.stderr, hopts)
 	default:
 		return usageErrorf("--log-format %q: want text or json", c.String("log-format"))
-	}
-	if gBool(c, "quiet") {
-		h = slog.NewTextHandler(s.e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
 	}
 	cfg := server.Config{Client: s.dc, SpoolDir: c.String("spool-dir"), Logger: slog.New(h)}
 	if ak != "" {
