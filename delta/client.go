@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/deltaglider-go/deltaglider/store"
+	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
 // Client is a delta object store over a store.Store. It is safe for
@@ -382,7 +383,14 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	if err != nil {
 		return Info{}, false, err
 	}
-	lw := &limitWriter{w: tmp, limit: limit}
+	// LZMA may bring a plain delta above the limit under it, so with
+	// secondary compression the plain patch may reach the target's size.
+	secondary := codecName == CodecVCDIFF && c.o.secondary != vcdiff.SecondaryNone && src.size > 0
+	plainLimit := limit
+	if secondary && !seeded {
+		plainLimit = src.size
+	}
+	lw := &limitWriter{w: tmp, limit: plainLimit}
 	bw := bufio.NewWriterSize(lw, 1<<20)
 	params := encodeParams{level: c.o.level, secondary: c.o.secondary, appHeader: []byte(name + "//" + ReferenceName + "/")}
 	err = cd.encode(bw, refR, ref.Size, ctxReader{ctx, src.reader()}, src.size, params)
@@ -399,6 +407,32 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	dsize, err := tmp.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return Info{}, false, err
+	}
+	if secondary {
+		if !seeded && dsize > limit && !compressible(tmp, dsize, limit) {
+			info, err := c.putDirect(ctx, bucket, key, src, opts, "ratio")
+			return info, false, err
+		}
+		tmp2, err := os.CreateTemp(c.tempDir(), "deltaglider-delta-*")
+		if err != nil {
+			return Info{}, false, err
+		}
+		os.Remove(tmp2.Name())
+		defer tmp2.Close()
+		lw2 := &limitWriter{w: tmp2, limit: limit}
+		bw2 := bufio.NewWriterSize(lw2, 1<<20)
+		err = recode(bw2, ctxReader{ctx, io.NewSectionReader(tmp, 0, dsize)}, c.o.secondary, c.o.level)
+		if err == nil {
+			err = bw2.Flush()
+		}
+		if errors.Is(err, errTooBig) || lw2.exceeded {
+			info, err := c.putDirect(ctx, bucket, key, src, opts, "ratio")
+			return info, false, err
+		}
+		if err != nil {
+			return Info{}, false, fmt.Errorf("delta: Put %s: secondary compression: %w", key, err)
+		}
+		tmp, dsize = tmp2, lw2.n
 	}
 	if !seeded && float64(dsize) > maxRatio*float64(src.size) {
 		info, err := c.putDirect(ctx, bucket, key, src, opts, "ratio")

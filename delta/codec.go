@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"compress/flate"
 	"fmt"
 	"io"
 
@@ -50,20 +51,9 @@ func codecNames() string {
 
 type vcdiffCodec struct{}
 
-// encode writes an xdelta3-compatible patch; with a secondary compressor
-// the encoder's plain patch is streamed through a vcdiff.Recoder, which
-// compresses each window's sections as stock xdelta3 -9 does (LZMA by
-// default), holding one window at a time.
-func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, p encodeParams) error {
-	var rec *vcdiff.Recoder
-	if p.secondary != vcdiff.SecondaryNone && targetSize > 0 { // a patch without windows is not recoded
-		var err error
-		rec, err = vcdiff.NewRecoder(dst, vcdiff.WithRecodeSecondary(p.secondary), vcdiff.WithRecodeLevel(max(p.level, 1)))
-		if err != nil {
-			return err
-		}
-		dst = rec
-	}
+// encode writes a plain xdelta3-compatible patch (secondary compression
+// is added afterwards by recode, see Client.putDelta).
+func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, _ int64, p encodeParams) error {
 	enc, err := vcdiff.NewEncoder(dst, source, sourceSize,
 		vcdiff.WithLevel(p.level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(p.appHeader))
 	if err != nil {
@@ -73,13 +63,42 @@ func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, t
 		enc.Close()
 		return err
 	}
-	if err := enc.Close(); err != nil {
+	return enc.Close()
+}
+
+// recode streams a plain VCDIFF patch through a vcdiff.Recoder, which
+// compresses each window's sections as stock xdelta3 -9 does (LZMA by
+// default), holding one window at a time.
+func recode(dst io.Writer, plain io.Reader, secondary, level int) error {
+	rec, err := vcdiff.NewRecoder(dst, vcdiff.WithRecodeSecondary(secondary), vcdiff.WithRecodeLevel(max(level, 1)))
+	if err != nil {
 		return err
 	}
-	if rec != nil {
-		return rec.Close()
+	if _, err := io.Copy(rec, plain); err != nil {
+		rec.Close()
+		return err
 	}
-	return nil
+	return rec.Close()
+}
+
+// compressible estimates whether the n-byte plain patch in r could shrink
+// to limit bytes, by compressing a sample with fast DEFLATE (LZMA does
+// better, hence the margin). It spares the slow LZMA pass over deltas of
+// already-compressed data that could not pass the ratio guard anyway.
+func compressible(r io.ReaderAt, n, limit int64) bool {
+	const sample = 4 << 20
+	k := min(n, sample)
+	buf := make([]byte, k)
+	if _, err := r.ReadAt(buf, (n-k)/2); err != nil && err != io.EOF {
+		return true
+	}
+	var cw countWriter
+	cw.w = io.Discard
+	fw, _ := flate.NewWriter(&cw, flate.BestSpeed)
+	fw.Write(buf)
+	fw.Close()
+	est := float64(n) * float64(cw.n) / float64(k)
+	return est <= 1.25*float64(limit)
 }
 
 func (vcdiffCodec) decode(patch io.Reader, source io.ReaderAt, sourceSize int64, maxOutput int64) (io.Reader, []byte, error) {
