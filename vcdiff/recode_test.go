@@ -82,7 +82,7 @@ func rcWrite(t testing.TB, dir, name string, b []byte) string {
 // rcEncodeXD makes a patch with stock xdelta3 -e (srcPath may be "").
 func rcEncodeXD(t testing.TB, xd, dir, srcPath, tgtPath string, flags ...string) []byte {
 	t.Helper()
-	args := append([]string{"-e", "-f", "-c", "-A="}, flags...)
+	args := append([]string{"-e", "-D", "-f", "-c", "-A="}, flags...)
 	if srcPath != "" {
 		args = append(args, "-s", srcPath)
 	}
@@ -101,7 +101,7 @@ func rcCheck(t testing.TB, xd, dir string, patch []byte, srcPath string, src, wa
 		t.Fatalf("Decode: %d bytes, want %d: content differs", len(got), len(want))
 	}
 	pp := rcWrite(t, dir, "recoded.vcdiff", patch)
-	args := []string{"-d", "-f", "-c"}
+	args := []string{"-d", "-D", "-f", "-c"}
 	if srcPath != "" {
 		args = append(args, "-s", srcPath)
 	}

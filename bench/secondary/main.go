@@ -7,7 +7,7 @@
 //   - ours6+lzma, ours6+djw: the level-6 patch recoded with vcdiff.Recode
 //     (LZMA, DJW) at the default recode level; ours9+lzma9, ours9+djw9: the
 //     level-9 patch recoded at recode level 9;
-//   - xd3-9: `xdelta3 -e -9 -S lzma` (stock default secondary; what the
+//   - xd3-9: `xdelta3 -e -9 -D` (stock default LZMA secondary; what the
 //     Python DeltaGlider stores);
 //   - zstd-19: `zstd -19 --single-thread --long=N --patch-from=v0` with
 //     N covering source and target.
@@ -207,7 +207,7 @@ func pair(src, tgt []byte, srcPath, tgtPath, tmp string, doZstd, xdVerify bool) 
 	}
 	out := filepath.Join(tmp, "xd3.vcdiff")
 	t0 := time.Now()
-	if err := run("xdelta3", "-e", "-9", "-f", "-s", srcPath, tgtPath, out); err != nil {
+	if err := run("xdelta3", "-e", "-9", "-D", "-f", "-s", srcPath, tgtPath, out); err != nil {
 		return nil, nil, err
 	}
 	times["xd3-9"] = time.Since(t0)
@@ -240,7 +240,7 @@ func xdelta3Check(patch []byte, srcPath string, want []byte, tmp string) error {
 		return err
 	}
 	var out, stderr bytes.Buffer
-	cmd := exec.Command("xdelta3", "-d", "-c", "-s", srcPath, pp)
+	cmd := exec.Command("xdelta3", "-d", "-D", "-c", "-s", srcPath, pp)
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("xdelta3 -d: %v: %s", err, strings.TrimSpace(stderr.String()))
