@@ -19,6 +19,7 @@ type levelParams struct {
 	skipShift uint // in unmatched stretches, advance 1+run>>skipShift bytes (0: every byte)
 	maxSkip   int  // ... but at most 1+maxSkip bytes
 	insStep   int  // inside emitted matches, index every insStep-th position for in-window matching
+	probeIn   int  // probe the source inside emitted matches shorter than this
 }
 
 // Compression levels. DefaultLevel is fast; BestLevel spends more CPU and
@@ -30,16 +31,16 @@ const (
 )
 
 var levelTable = [BestLevel + 1]levelParams{
-	0: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4, maxSkip: 64},
-	1: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16},
-	2: {srcStep: 12, srcWays: 1, srcLen: 8, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16},
-	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16},
-	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8},
-	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8},
-	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 20, lazy: 2, nice: 64, skipShift: 7, maxSkip: 4, insStep: 4},
-	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4},
-	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2},
-	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1},
+	0: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4, maxSkip: 64, probeIn: 0},
+	1: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16, probeIn: 0},
+	2: {srcStep: 12, srcWays: 1, srcLen: 8, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16, probeIn: 0},
+	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16, probeIn: 16},
+	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8, probeIn: 16},
+	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, probeIn: 20},
+	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, probeIn: 24},
+	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, probeIn: 48},
+	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, probeIn: 64},
+	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, probeIn: 128},
 }
 
 // Match kinds.
@@ -444,7 +445,10 @@ func (m *matcher) parse() {
 		for {
 			m.emit(c)
 			i = c.end
-			if c.end-c.start >= p.nice {
+			// Only worth it for short matches with a costly address (far
+			// fragments); cheap ones (recent displacement, NEAR/SAME) are
+			// usually the right match already.
+			if c.end-c.start >= p.probeIn || c.kind == kindRun || c.end-c.start-c.value < 4 {
 				break
 			}
 			found := false
