@@ -314,6 +314,11 @@ func (e *Encoder) grow(k int) {
 		return
 	}
 	c := max(2*cap(e.buf), len(e.buf)+k, 64<<10)
+	if c > e.opts.windowSize/4 {
+		// Past a quarter window, go straight to the full window: fewer
+		// discarded intermediate buffers (they would inflate peak RSS).
+		c = e.opts.windowSize
+	}
 	c = min(c, e.opts.windowSize)
 	nb := make([]byte, len(e.buf), c)
 	copy(nb, e.buf)
