@@ -11,6 +11,9 @@ command -v xdelta3 >/dev/null || need_apt+=(xdelta3)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v aws >/dev/null || need_apt+=(awscli)
+command -v bspatch >/dev/null || need_apt+=(bsdiff)   # bsdiff interop oracle (BSDIFF40)
+command -v bzip2 >/dev/null || need_apt+=(bzip2)
+command -v gzip >/dev/null || need_apt+=(gzip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[test] installing ${need_apt[*]} with apt-get" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -10,20 +10,22 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deltaglider-go/deltaglider/bsdiff"
 	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
 func decodeCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "decode",
-		Usage:     "apply a VCDIFF patch (xdelta3-compatible) to a source file",
+		Usage:     "apply a VCDIFF (xdelta3-compatible) or bsdiff patch to a source file",
 		ArgsUsage: "PATCH [OUT]",
 		Description: "Reconstructs the target from PATCH and the source file it was made against,\n" +
 			"like `xdelta3 -d -s SOURCE PATCH OUT`. PATCH or OUT may be '-' or omitted for\n" +
 			"stdin/stdout. OUT is written to a temporary file in its directory and renamed\n" +
 			"into place only when the whole patch has been decoded and every window checksum\n" +
 			"verified, so a failed decode leaves nothing behind. File names stored in the\n" +
-			"patch's application header are never used.",
+			"patch's application header are never used. bsdiff patches (BSDIFF40 and\n" +
+			"ENDSLEY/BSDIFF43) are recognised by their magic and applied the same way.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Usage: "source `FILE` the patch was made against (omit for patches without a source)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite OUT if it exists"},
@@ -70,8 +72,14 @@ func runDecode(ctx context.Context, e *env, c *cli.Context) error {
 		}
 		src, srcSize = f, st.Size()
 	}
-	d, err := vcdiff.NewDecoder(patch, src, srcSize, opts...)
+	patch, format, err := sniffPatch(patch)
 	if err != nil {
+		return fmt.Errorf("decode: reading patch: %w", err)
+	}
+	var d io.WriterTo
+	if format != bsdiff.FormatUnknown {
+		d = bsdiffApplier{patch: patch, src: src, srcSize: srcSize}
+	} else if d, err = vcdiff.NewDecoder(patch, src, srcSize, opts...); err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
 
@@ -90,7 +98,7 @@ func runDecode(ctx context.Context, e *env, c *cli.Context) error {
 
 // decodeToFile decodes into a temporary file next to out and renames it
 // into place only after a complete, verified decode.
-func decodeToFile(ctx context.Context, d *vcdiff.Decoder, out string, force bool) error {
+func decodeToFile(ctx context.Context, d io.WriterTo, out string, force bool) error {
 	if !force {
 		if _, err := os.Lstat(out); err == nil {
 			return fmt.Errorf("decode: %s exists (use --force to overwrite)", out)

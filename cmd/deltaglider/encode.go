@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deltaglider-go/deltaglider/bsdiff"
 	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
@@ -22,13 +23,15 @@ func encodeCommand(e *env) *cli.Command {
 		&cli.BoolFlag{Name: "no-checksum", Aliases: []string{"n"}, Usage: "omit the per-window Adler-32 checksums"},
 		&cli.IntFlag{Name: "concurrency", Usage: "windows encoded in parallel (default: number of CPUs); the patch is the same for any value"},
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite PATCH if it exists"},
+		&cli.StringFlag{Name: "secondary", Aliases: []string{"S"}, Value: "none", Usage: "secondary compression of the VCDIFF sections: `none`, lzma (as xdelta3's default) or djw"},
+		&cli.StringFlag{Name: "codec", Value: codecVCDIFF, Usage: "patch format: `vcdiff` (xdelta3), bsdiff (BSDIFF40, Debian bspatch) or bsdiff43 (ENDSLEY/BSDIFF43); bsdiff suits executables"},
 	}
 	for l := vcdiff.MinLevel; l <= vcdiff.BestLevel; l++ {
 		flags = append(flags, &cli.BoolFlag{Name: strconv.Itoa(l), Usage: "same as --level " + strconv.Itoa(l), Hidden: l != 0 && l != 9})
 	}
 	return &cli.Command{
 		Name:      "encode",
-		Usage:     "make a VCDIFF patch (decodable by xdelta3 -d) from a source to a target file",
+		Usage:     "make a VCDIFF patch (decodable by xdelta3 -d) or a bsdiff patch from a source to a target file",
 		ArgsUsage: "[TARGET [PATCH]]",
 		Description: "Writes a patch that turns SOURCE into TARGET, like `xdelta3 -e -S none -s SOURCE\n" +
 			"TARGET PATCH`; stock `xdelta3 -d -s SOURCE PATCH OUT` and `deltaglider decode` apply it.\n" +
@@ -36,7 +39,10 @@ func encodeCommand(e *env) *cli.Command {
 			"a window of it. TARGET and PATCH may be '-' or omitted for stdin/stdout. PATCH is\n" +
 			"written to a temporary file in its directory and renamed into place only when\n" +
 			"complete, so a failed encode leaves nothing behind. Without -s the target is\n" +
-			"compressed on its own.",
+			"compressed on its own. --secondary lzma gives what `xdelta3 -e` writes by default\n" +
+			"(smaller, slower). --codec bsdiff writes a BSDIFF40 patch (Debian's bspatch applies\n" +
+			"it; both files are held in memory, at most 512 MiB each): much smaller than VCDIFF\n" +
+			"on executables, whose new versions shift addresses everywhere.",
 		Flags:  flags,
 		Action: func(c *cli.Context) error { return runEncode(c.Context, e, c) },
 	}
@@ -65,6 +71,19 @@ func runEncode(ctx context.Context, e *env, c *cli.Context) error {
 	}
 	if c.IsSet("concurrency") {
 		opts = append(opts, vcdiff.WithConcurrency(c.Int("concurrency")))
+	}
+	secondary, err := parseSecondary(c.String("secondary"))
+	if err != nil {
+		return err
+	}
+	codec := c.String("codec")
+	switch codec {
+	case codecVCDIFF, codecBSDIFF, codecBSDIFF43:
+	default:
+		return usageErrorf("encode: unknown codec %q (want vcdiff, bsdiff or bsdiff43)", codec)
+	}
+	if codec != codecVCDIFF && c.IsSet("secondary") {
+		return usageErrorf("encode: --secondary applies to --codec vcdiff only")
 	}
 
 	var tgt io.Reader = e.stdin
@@ -103,7 +122,15 @@ func runEncode(ctx context.Context, e *env, c *cli.Context) error {
 	// The encoder (which validates the options and reads the source) is
 	// made before any output file exists; its output is routed later.
 	out := &lateWriter{}
-	enc, err := vcdiff.NewEncoder(out, src, srcSize, opts...)
+	var enc patchEncoder
+	switch codec {
+	case codecBSDIFF:
+		enc, err = newBsdiffEncoder(out, src, srcSize, bsdiff.FormatBSDIFF40)
+	case codecBSDIFF43:
+		enc, err = newBsdiffEncoder(out, src, srcSize, bsdiff.FormatBSDIFF43)
+	default:
+		enc, err = newVCDIFFEncoder(out, src, srcSize, secondary, level, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
@@ -127,7 +154,7 @@ type lateWriter struct{ w io.Writer }
 func (l *lateWriter) Write(p []byte) (int, error) { return l.w.Write(p) }
 
 // encodeTo streams the target through enc.
-func encodeTo(ctx context.Context, enc *vcdiff.Encoder, tgt io.Reader) error {
+func encodeTo(ctx context.Context, enc patchEncoder, tgt io.Reader) error {
 	if _, err := enc.ReadFrom(ctxReader{ctx, tgt}); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("encode: %w", ctx.Err())
@@ -145,7 +172,7 @@ func encodeTo(ctx context.Context, enc *vcdiff.Encoder, tgt io.Reader) error {
 
 // encodeToFile encodes into a temporary file next to out and renames it
 // into place only after the whole patch was written.
-func encodeToFile(ctx context.Context, enc *vcdiff.Encoder, lw *lateWriter, out string, tgt io.Reader) error {
+func encodeToFile(ctx context.Context, enc patchEncoder, lw *lateWriter, out string, tgt io.Reader) error {
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".encode-*")
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)

@@ -10,13 +10,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deltaglider-go/deltaglider/bsdiff"
 	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
 func infoCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "info",
-		Usage:     "describe a VCDIFF patch: header, secondary compressor, app header, windows",
+		Usage:     "describe a patch: VCDIFF header, secondary compressor, app header, windows (or a bsdiff header)",
 		ArgsUsage: "PATCH",
 		Description: "Prints the file header and, per window, the source segment, target size,\n" +
 			"section sizes (stored and decoded) and Adler-32, like `xdelta3 printhdrs`.\n" +
@@ -59,7 +60,14 @@ func runInfo(e *env, c *cli.Context) error {
 		defer f.Close()
 		r = f
 	}
-	info, err := vcdiff.Inspect(r)
+	br, format, err := sniffPatch(r)
+	if err != nil {
+		return fmt.Errorf("info: %w", err)
+	}
+	if format != bsdiff.FormatUnknown {
+		return runBsdiffInfo(e, ops[0], br, asJSON)
+	}
+	info, err := vcdiff.Inspect(br)
 	if err != nil {
 		return fmt.Errorf("info: %w", err)
 	}
@@ -116,4 +124,34 @@ func printInfo(w io.Writer, name string, info *vcdiff.PatchInfo) error {
 			wi.DeltaIndicator, sec(wi.Data), sec(wi.Inst), sec(wi.Addr), sum)
 	}
 	return tw.Flush()
+}
+
+// runBsdiffInfo describes a bsdiff patch from its header and size.
+func runBsdiffInfo(e *env, name string, r io.Reader, asJSON bool) error {
+	h, err := bsdiff.ReadHeader(r)
+	if err != nil {
+		return fmt.Errorf("info: %w", err)
+	}
+	rest, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return fmt.Errorf("info: %w", err)
+	}
+	size := int64(h.HeaderLen) + rest
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Format    string `json:"format"`
+			PatchSize int64  `json:"patch_size"`
+			bsdiff.Header
+		}{h.Format.String(), size, h})
+	}
+	fmt.Fprintf(e.stdout, "patch:       %s (%d bytes)\n", name, size)
+	fmt.Fprintf(e.stdout, "format:      %s (bsdiff)\n", h.Format)
+	fmt.Fprintf(e.stdout, "target size: %d\n", h.NewSize)
+	if h.Format == bsdiff.FormatBSDIFF40 {
+		fmt.Fprintf(e.stdout, "streams:     control %d, diff %d, extra %d bytes (bzip2)\n",
+			h.ControlLen, h.DiffLen, size-int64(h.HeaderLen)-h.ControlLen-h.DiffLen)
+	}
+	return nil
 }
