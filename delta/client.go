@@ -22,6 +22,8 @@ type Client struct {
 	o     options
 	cache *Cache
 	now   func() time.Time
+
+	bsdiffSem chan struct{} // one bsdiff encode at a time (memory)
 }
 
 // New returns a Client storing into s.
@@ -38,7 +40,7 @@ func New(s store.Store, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	c := &Client{s: s, o: o, cache: o.cache, now: time.Now}
+	c := &Client{s: s, o: o, cache: o.cache, now: time.Now, bsdiffSem: make(chan struct{}, 1)}
 	if c.cache == nil && !o.noCache {
 		max, err := DefaultCacheMaxBytes()
 		if err != nil {
@@ -376,9 +378,18 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 		limit = src.size + 1<<20 // the zero-diff delta is always kept
 	}
 	codecName := c.o.codec
-	if codecName == CodecBSDIFF && (ref.Size > bsdiffMaxInput || src.size > bsdiffMaxInput) {
+	switch {
+	case codecName == CodecAuto:
+		codecName = CodecVCDIFF
+		// A freshly seeded reference gives a zero-diff delta, which
+		// VCDIFF makes in a fraction of bsdiff's time.
+		if !seeded && IsExecutable(name, src.head) && ref.Size <= AutoBsdiffMaxInput && src.size <= AutoBsdiffMaxInput {
+			codecName = CodecBSDIFF
+		}
+	case codecName == CodecBSDIFF && (ref.Size > bsdiffMaxInput || src.size > bsdiffMaxInput):
 		codecName = CodecVCDIFF // bsdiff's encoder works in memory
 	}
+
 	cd, err := codecFor(codecName)
 	if err != nil {
 		return Info{}, false, err
@@ -393,7 +404,18 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	lw := &limitWriter{w: tmp, limit: plainLimit}
 	bw := bufio.NewWriterSize(lw, 1<<20)
 	params := encodeParams{level: c.o.level, secondary: c.o.secondary, appHeader: []byte(name + "//" + ReferenceName + "/")}
+	if codecName == CodecBSDIFF {
+		// One bsdiff encode at a time per Client bounds its memory.
+		select {
+		case c.bsdiffSem <- struct{}{}:
+		case <-ctx.Done():
+			return Info{}, false, ctx.Err()
+		}
+	}
 	err = cd.encode(bw, refR, ref.Size, ctxReader{ctx, src.reader()}, src.size, params)
+	if codecName == CodecBSDIFF {
+		<-c.bsdiffSem
+	}
 	if err == nil {
 		err = bw.Flush()
 	}

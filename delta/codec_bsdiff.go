@@ -8,14 +8,20 @@ import (
 )
 
 // bsdiffCodec stores BSDIFF40 patches (dg-codec: bsdiff). Only this
-// package reads them: neither DeltaGlider tool does, so it is opt-in
-// (WithCodec). Its encoder works in memory on whole inputs (about 9x the
-// reference plus the target), so objects or references above
-// bsdiffMaxInput are encoded with vcdiff instead.
+// package reads them: neither DeltaGlider tool does. CodecAuto uses it for
+// executables, WithCodec(CodecBSDIFF) for everything. Its encoder works in
+// memory on whole inputs (about 10x the reference plus 2x the target, see
+// package bsdiff), so objects or references above bsdiffMaxInput (or
+// AutoBsdiffMaxInput under CodecAuto) are encoded with vcdiff instead, and
+// a Client runs one bsdiff encode at a time.
 type bsdiffCodec struct{}
 
 // bsdiffMaxInput is the largest reference or target bsdiff is used for.
 const bsdiffMaxInput = 256 << 20
+
+// AutoBsdiffMaxInput is the largest reference or target CodecAuto sends to
+// bsdiff: an encode then needs at most about 800 MB.
+const AutoBsdiffMaxInput = 64 << 20
 
 func init() { codecs[CodecBSDIFF] = bsdiffCodec{} }
 

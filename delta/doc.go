@@ -9,7 +9,8 @@
 // The deltaspace of a key is its parent prefix (everything before the last
 // "/"). For a logical key P/name the store holds one of:
 //
-//   - P/name.delta: a VCDIFF patch of the object against P/reference.bin,
+//   - P/name.delta: a VCDIFF (or, for executables, bsdiff) patch of the
+//     object against P/reference.bin,
 //     for delta-eligible objects (archives, packages, images, executables:
 //     chosen by file extension and by sniffing the first bytes);
 //   - P/name: the object stored directly, for everything else, for small
@@ -37,6 +38,17 @@
 // vcdiff, the xdelta3-compatible format every DeltaGlider reads). VCDIFF
 // deltas carry xdelta3's LZMA secondary compression by default, as stock
 // xdelta3 -9 writes them (WithSecondary).
+//
+// # Codecs
+//
+// By default (CodecAuto) executables and shared libraries — ELF, PE and
+// Mach-O by their first bytes, or .exe/.dll/.so/.dylib by name — up to
+// AutoBsdiffMaxInput are stored as bsdiff deltas (dg-codec: bsdiff),
+// typically a third of the VCDIFF delta's size: a rebuilt binary shifts
+// addresses on every page, which bsdiff's approximate matches absorb and
+// exact-match VCDIFF cannot. Neither DeltaGlider tool reads bsdiff deltas;
+// WithCodec(CodecVCDIFF) keeps every delta readable by them. Everything
+// else is VCDIFF.
 //
 // # Integrity
 //

@@ -48,6 +48,12 @@ const (
 	CodecBSDIFF = "bsdiff"
 )
 
+// CodecAuto (the default for new deltas) picks CodecBSDIFF for
+// executables and shared libraries (IsExecutable) whose reference and
+// new version are both at most AutoBsdiffMaxInput bytes, and CodecVCDIFF
+// for everything else. It is never stored: dg-codec names the codec used.
+const CodecAuto = "auto"
+
 // Notes written in dg-note.
 const (
 	noteReference = "reference"

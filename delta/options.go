@@ -39,7 +39,7 @@ type options struct {
 
 func defaultOptions() (options, error) {
 	o := options{maxRatio: DefaultMaxRatio, minDeltaSize: DefaultMinDeltaSize, level: DefaultLevel,
-		codec: CodecVCDIFF, tool: "deltaglider-go/" + Version, concurrency: 4, secondary: vcdiff.SecondaryLZMA}
+		codec: CodecAuto, tool: "deltaglider-go/" + Version, concurrency: 4, secondary: vcdiff.SecondaryLZMA}
 	if v := os.Getenv("DG_MAX_RATIO"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(r > 0 && r <= 1) {
@@ -87,12 +87,14 @@ func WithLevel(level int) Option {
 	}
 }
 
-// WithCodec selects the codec for new deltas: CodecVCDIFF (the default;
-// readable by every DeltaGlider) or another registered codec. Reading
+// WithCodec selects the codec for new deltas: CodecAuto (the default:
+// bsdiff for executables, VCDIFF for the rest), CodecVCDIFF (every delta
+// readable by the Python DeltaGlider and the proxy, which know no other
+// codec) or CodecBSDIFF (bsdiff for every object up to 256 MiB). Reading
 // always follows each object's dg-codec.
 func WithCodec(name string) Option {
 	return func(o *options) error {
-		if _, ok := codecs[name]; !ok {
+		if _, ok := codecs[name]; !ok && name != CodecAuto {
 			return fmt.Errorf("%w: %q", ErrUnknownCodec, name)
 		}
 		o.codec = name

@@ -18,6 +18,34 @@ var eligibleExtensions = []string{
 	".gz", ".bz2", ".xz", ".pkg", ".deb", ".rpm", ".apk",
 	// proxy only
 	".sql", ".dump", ".bak", ".backup",
+	// ours: executables and libraries (see IsExecutable; bsdiff deltas)
+	".exe", ".dll", ".so", ".dylib",
+}
+
+// executableExtensions are the names IsExecutable accepts without looking
+// at the content.
+var executableExtensions = []string{".exe", ".dll", ".so", ".dylib", ".sys"}
+
+// IsExecutable reports whether a file is an executable or shared library:
+// ELF, PE or Mach-O by its first bytes (head, as for SniffKind), or an
+// executable extension (".so.1.2" counts as ".so"). CodecAuto sends these
+// to bsdiff, whose approximate matches capture the shifted addresses that
+// make every page of a rebuilt binary differ from the last.
+func IsExecutable(name string, head []byte) bool {
+	switch SniffKind(head) {
+	case "elf", "pe", "macho", "macho-fat":
+		return true
+	}
+	l := strings.ToLower(name)
+	if i := strings.Index(l, ".so."); i > 0 && strings.Trim(l[i+4:], "0123456789.") == "" {
+		return true
+	}
+	for _, ext := range executableExtensions {
+		if strings.HasSuffix(l, ext) && len(l) > len(ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // EligibleByName reports whether a file name has a delta-eligible extension

@@ -80,8 +80,8 @@ func TestMetaEncodeRoundTrip(t *testing.T) {
 func TestEligibleByName(t *testing.T) {
 	yes := []string{"a.zip", "A.ZIP", "x.tar.gz", "x.tgz", "x.tar.bz2", "x.tar.xz", "x.jar", "x.deb", "x.rpm",
 		"x.apk", "x.iso", "x.dmg", "x.7z", "x.rar", "x.war", "x.ear", "x.pkg", "x.gz", "x.bz2", "x.xz",
-		"db.sql", "db.dump", "f.bak", "f.backup"}
-	no := []string{"a.txt", "a.json", "a.exe", "README", "zip", ".zip", "a.zip.sha256", "a.png"}
+		"db.sql", "db.dump", "f.bak", "f.backup", "a.exe", "b.DLL", "libc.so", "x.dylib"}
+	no := []string{"a.txt", "a.json", "README", "zip", ".zip", "a.zip.sha256", "a.png"}
 	for _, n := range yes {
 		if !EligibleByName(n) {
 			t.Errorf("%s not eligible", n)
@@ -90,6 +90,24 @@ func TestEligibleByName(t *testing.T) {
 	for _, n := range no {
 		if EligibleByName(n) {
 			t.Errorf("%s eligible", n)
+		}
+	}
+}
+
+func TestIsExecutable(t *testing.T) {
+	elf := []byte("\x7fELF\x02\x01\x01")
+	for _, tc := range []struct {
+		name string
+		head []byte
+		want bool
+	}{
+		{"esbuild", elf, true}, {"a.zip", elf, true}, {"tool.exe", nil, true}, {"x.DLL", nil, true},
+		{"libz.so", nil, true}, {"libz.so.1", nil, true}, {"libz.so.1.2.13", nil, true}, {"x.dylib", nil, true},
+		{"a.zip", []byte("PK\x03\x04"), false}, {"notes.so.txt", nil, false}, {".so", nil, false},
+		{"x.tar", nil, false}, {"README", []byte("hello"), false},
+	} {
+		if got := IsExecutable(tc.name, tc.head); got != tc.want {
+			t.Errorf("IsExecutable(%q, %q) = %v", tc.name, tc.head, got)
 		}
 	}
 }

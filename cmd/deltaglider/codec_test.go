@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,4 +143,56 @@ func TestEncodeCommandBsdiff(t *testing.T) {
 	if code, _, stderr := runCLI(t, nil, "encode", "--codec", "bsdiff", "-S", "lzma", "-s", srcPath, tgtPath); code != 2 || !strings.Contains(stderr, "--secondary") {
 		t.Fatalf("bsdiff with --secondary: exit %d, %q", code, stderr)
 	}
+}
+
+// cp of executables: bsdiff by default (reported in --json and in the
+// text line), VCDIFF with --codec vcdiff, an unknown codec is a usage
+// error; every version reads back byte-exactly.
+func TestCpCodecExecutables(t *testing.T) {
+	h := newHarness(t, "fs")
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(9, 10))
+	bin := make([]byte, 300<<10)
+	copy(bin, "\x7fELF\x02\x01\x01")
+	for i := 8; i < len(bin); i++ {
+		bin[i] = byte(rng.IntN(40))
+	}
+	var paths []string
+	for v := range 3 {
+		// Rebuilt binary: every 4-byte "address" shifted by v.
+		b := bytes.Clone(bin)
+		for i := 64; i+4 <= len(b); i += 64 {
+			b[i] += byte(v)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("tool-%d", v))
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	h.ok("cp", paths[0], h.url("auto/"))
+	r := h.ok("--json", "cp", paths[1], h.url("auto/"))
+	recs := jsonLines(t, r.stdout)
+	if len(recs) != 1 || recs[0]["stored_as"] != "delta" || recs[0]["codec"] != "bsdiff" {
+		t.Fatalf("default codec for an ELF file: %v", recs)
+	}
+	r = h.ok("cp", paths[2], h.url("auto/"))
+	if !strings.Contains(r.stdout, "(bsdiff delta ") {
+		t.Fatalf("text line does not name bsdiff: %q", r.stdout)
+	}
+	h.ok("cp", paths[0], h.url("plain/"))
+	r = h.ok("--json", "--codec", "vcdiff", "cp", paths[1], h.url("plain/"))
+	if recs := jsonLines(t, r.stdout); len(recs) != 1 || recs[0]["codec"] != "vcdiff" {
+		t.Fatalf("--codec vcdiff: %v", recs)
+	}
+	for i, p := range paths {
+		want := must(os.ReadFile(p))
+		if got := h.ok("cp", h.url("auto/"+filepath.Base(p)), "-"); got.stdout != string(want) {
+			t.Fatalf("auto/tool-%d differs", i)
+		}
+	}
+	if got := h.ok("cp", h.url("plain/"+filepath.Base(paths[1])), "-"); got.stdout != string(must(os.ReadFile(paths[1]))) {
+		t.Fatal("plain/tool-1 differs")
+	}
+	h.fails(2, []string{"zpaq"}, "cp", "--codec", "zpaq", paths[2], h.url("plain/"))
 }

@@ -31,6 +31,7 @@ func backendFlags() []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "AWS `REGION` (env AWS_REGION)"},
 		&cli.StringFlag{Name: "cache-dir", Usage: "reference cache `DIR` (env DG_CACHE_DIR; size cap DG_CACHE_SIZE_MB)"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "keep no reference cache between operations"},
+		&cli.StringFlag{Name: "codec", Usage: "delta codec for new uploads: `auto` (bsdiff for executables and libraries, VCDIFF for the rest), vcdiff (every delta readable by the Python DeltaGlider and the proxy) or bsdiff (env DG_CODEC)", DefaultText: "auto"},
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "`N` parallel transfers (env DG_JOBS)", DefaultText: "number of CPUs, 2..8"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "never draw progress bars"},
@@ -197,6 +198,9 @@ func openSession(c *cli.Context, e *env) (*session, error) {
 	}
 	var opts []delta.Option
 	opts = append(opts, delta.WithConcurrency(n))
+	if codec := gString(c, "codec", "DG_CODEC"); codec != "" {
+		opts = append(opts, delta.WithCodec(codec))
+	}
 	switch {
 	case gBool(c, "no-cache"):
 		opts = append(opts, delta.WithoutCache())
@@ -216,7 +220,7 @@ func openSession(c *cli.Context, e *env) (*session, error) {
 	dc, err := delta.New(s.st, opts...)
 	if err != nil {
 		s.close()
-		if errors.Is(err, delta.ErrInvalidOption) {
+		if errors.Is(err, delta.ErrInvalidOption) || errors.Is(err, delta.ErrUnknownCodec) {
 			return nil, usageError{err.Error()}
 		}
 		return nil, err

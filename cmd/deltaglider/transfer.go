@@ -29,6 +29,7 @@ type transferRecord struct {
 	StoredSize int64   `json:"stored_size,omitempty"`
 	StoredAs   string  `json:"stored_as,omitempty"`
 	Reason     string  `json:"reason,omitempty"`
+	Codec      string  `json:"codec,omitempty"` // of a delta: vcdiff or bsdiff
 	Savings    float64 `json:"savings,omitempty"`
 	DryRun     bool    `json:"dryrun,omitempty"`
 }
@@ -58,6 +59,9 @@ func (s *session) reportTransfer(op, src, dst string, info delta.Info, dry bool)
 	rec := transferRecord{Type: op, Src: src, Dst: dst, Size: info.Size, DryRun: dry}
 	if op == "upload" || op == "copy" {
 		rec.StoredSize, rec.StoredAs, rec.Reason = info.StoredSize, info.StoredAs.String(), info.Reason
+		if info.StoredAs == delta.Delta {
+			rec.Codec = info.Codec
+		}
 		if info.Size > 0 {
 			rec.Savings = savings(info.Size, info.StoredSize)
 		}
@@ -73,7 +77,11 @@ func (s *session) reportTransfer(op, src, dst string, info delta.Info, dry bool)
 	case op == "download":
 		detail = " (" + humanBytes(info.Size) + ")"
 	case info.StoredAs == delta.Delta:
-		detail = fmt.Sprintf(" (delta %s for %s, %s saved)", humanBytes(info.StoredSize), humanBytes(info.Size),
+		codec := ""
+		if info.Codec != "" && info.Codec != delta.CodecVCDIFF {
+			codec = info.Codec + " "
+		}
+		detail = fmt.Sprintf(" (%sdelta %s for %s, %s saved)", codec, humanBytes(info.StoredSize), humanBytes(info.Size),
 			percent(savings(info.Size, info.StoredSize)))
 		if info.CreatedReference {
 			detail = fmt.Sprintf(" (%s, new reference for its deltaspace)", humanBytes(info.Size))

@@ -1,0 +1,82 @@
+package delta
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/deltaglider-go/deltaglider/internal/testtool"
+	"github.com/deltaglider-go/deltaglider/store"
+)
+
+// The default codec sends real ELF binaries (the esbuild series) to bsdiff,
+// records it in dg-codec, and stores much less than VCDIFF would; a
+// WithCodec(CodecVCDIFF) client, for buckets the Python DeltaGlider must
+// read, never writes bsdiff.
+func TestAutoCodecExecutables(t *testing.T) {
+	files := testtool.Series(t, "elf-esbuild")
+	if len(files) < 3 {
+		t.Fatalf("elf-esbuild: %d files", len(files))
+	}
+	ctx := context.Background()
+	auto := newBucket(t, "memory", store.NewMemory())
+	plain := newBucket(t, "memory", store.NewMemory())
+	ca := newClient(t, auto.s) // default: CodecAuto
+	cv := newClient(t, plain.s, WithCodec(CodecVCDIFF))
+	rv := newClient(t, auto.s, WithCodec(CodecVCDIFF)) // reads the auto bucket
+	var autoBytes, vcdiffBytes int64
+	for i, f := range files[:3] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "esbuild/" + filepath.Base(f)
+		ia := put(t, ca, auto.bucket, key, data)
+		iv := put(t, cv, plain.bucket, key, data)
+		if ia.StoredAs != Delta || iv.StoredAs != Delta {
+			t.Fatalf("%s: stored as %v / %v", key, ia.StoredAs, iv.StoredAs)
+		}
+		wantCodec := CodecBSDIFF
+		if i == 0 {
+			wantCodec = CodecVCDIFF // zero-diff against the reference it seeded
+		}
+		if ia.Codec != wantCodec || iv.Codec != CodecVCDIFF {
+			t.Fatalf("%s: codecs %q (auto), %q (vcdiff client); want %q, vcdiff", key, ia.Codec, iv.Codec, wantCodec)
+		}
+		oi, err := auto.s.Stat(ctx, auto.bucket, key+DeltaSuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && oi.Metadata["dg-codec"] != CodecBSDIFF {
+			t.Fatalf("%s: dg-codec %q", key, oi.Metadata["dg-codec"])
+		}
+		if i > 0 {
+			autoBytes += ia.StoredSize
+			vcdiffBytes += iv.StoredSize
+		}
+		mustGet(t, ca, auto.bucket, key, data)
+		// Any client reads by dg-codec, whatever its own setting.
+		mustGet(t, rv, auto.bucket, key, data)
+		mustGet(t, cv, plain.bucket, key, data)
+	}
+	t.Logf("esbuild v1+v2 deltas: bsdiff (auto) %d bytes, vcdiff+lzma %d bytes (%.2f)", autoBytes, vcdiffBytes,
+		float64(autoBytes)/float64(vcdiffBytes))
+	if float64(autoBytes) > 0.6*float64(vcdiffBytes) {
+		t.Errorf("auto (bsdiff) deltas %d bytes, more than 0.6 x VCDIFF's %d", autoBytes, vcdiffBytes)
+	}
+
+	// Non-executables keep VCDIFF under CodecAuto, even named like one's
+	// neighbours.
+	vs := versions(80, 2, 200<<10)
+	put(t, ca, auto.bucket, "zips/a.zip", vs[0])
+	if info := put(t, ca, auto.bucket, "zips/b.zip", vs[1]); info.Codec != CodecVCDIFF {
+		t.Errorf("zip under auto: codec %q", info.Codec)
+	}
+	// An executable by name only (no magic) goes to bsdiff as well.
+	put(t, ca, auto.bucket, "libs/libx.so.1", vs[0])
+	if info := put(t, ca, auto.bucket, "libs/libx.so.2", bytes.Clone(vs[1])); info.StoredAs == Delta && info.Codec != CodecBSDIFF {
+		t.Errorf("libx.so.2 under auto: codec %q", info.Codec)
+	}
+}
