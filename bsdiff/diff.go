@@ -65,7 +65,7 @@ func computeDelta(old, new []byte) (*delta, error) {
 	}
 	d := &delta{body: make([]byte, len(new))}
 	if len(new) < splitMin {
-		d.ctrls = scanDelta(sa, old, new, d.body, 0)
+		d.ctrls = coalesce(scanDelta(sa, old, new, d.body, 0))
 		return d, nil
 	}
 	// Two halves scanned concurrently. The first half's matches may not
@@ -89,8 +89,25 @@ func computeDelta(old, new []byte) (*delta, error) {
 	if n := len(first); n > 0 {
 		first[n-1].seek -= oldPos
 	}
-	d.ctrls = append(first, second...)
+	d.ctrls = coalesce(append(first, second...))
 	return d, nil
+}
+
+// coalesce folds every control triple that produces no output (a pure
+// seek, which the scan emits on periodic data) into the seek of the triple
+// before it: the old cursor ends where it did, the patch is smaller, and
+// decoders that bound runs of empty triples accept it. Only a leading
+// empty triple can remain.
+func coalesce(ctrls []ctrl) []ctrl {
+	out := ctrls[:0]
+	for _, c := range ctrls {
+		if c.diffLen == 0 && c.extraLen == 0 && len(out) > 0 {
+			out[len(out)-1].seek += c.seek
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // splitMin is the new-file size from which the scan runs as two

@@ -73,7 +73,7 @@
 // allocated, and no allocation is ever sized from an unchecked field. Each
 // control triple is validated before use: no negative length, no run past
 // the declared new size, no diff run past the end of old (ErrSourceTooShort),
-// no seek outside [0, len(old)], at most 64 consecutive empty triples. After
+// no seek outside [0, len(old)], at most 1024 + (new size) empty triples. After
 // the output is complete every stream is read to its end, so bzip2 CRCs are
 // checked and trailing data is rejected. Truncation yields an error wrapping
 // io.ErrUnexpectedEOF; other damage a *CorruptInputError; errors of the

@@ -196,9 +196,12 @@ func headerReadErr(err error) error {
 	return err
 }
 
-// maxIdleCtrls bounds consecutive control triples that produce no output,
-// so that a small patch cannot spin on an endless run of empty triples.
-const maxIdleCtrls = 64
+// maxIdleCtrls (plus one per byte of declared output) bounds the control
+// triples that produce no output, so that a small patch cannot spin on an
+// endless run of empty triples: decoding work stays O(new size). Encoders
+// do emit empty triples (pure seeks; classic bsdiff on periodic data), so
+// the bound is generous.
+const maxIdleCtrls = 1024
 
 const chunkSize = 64 << 10
 
@@ -248,11 +251,9 @@ func run(dst io.Writer, old io.ReaderAt, oldSize int64, h *header, src *srcReade
 			return corrupt("seek by %d moves the old cursor from %d outside [0, %d]", seek, p, oldSize)
 		}
 		if diffLen == 0 && extraLen == 0 {
-			if idle++; idle > maxIdleCtrls {
-				return corrupt("more than %d consecutive empty control triples", maxIdleCtrls)
+			if idle++; int64(idle) > maxIdleCtrls+h.newSize {
+				return corrupt("more than %d empty control triples for %d bytes of output", maxIdleCtrls+h.newSize, h.newSize)
 			}
-		} else {
-			idle = 0
 		}
 		if nbuf == nil && diffLen+extraLen > 0 {
 			n := min(chunkSize, h.newSize)
