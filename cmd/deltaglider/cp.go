@@ -17,7 +17,7 @@ func writeFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "no-delta", Usage: "store files whole, never as deltas"},
 		&cli.Float64Flag{Name: "max-ratio", Usage: "store a file whole when its delta exceeds `R` × its size (0 < R ≤ 1; default 0.5 or DG_MAX_RATIO)"},
-		&cli.BoolFlag{Name: "plain", Usage: "store plain objects without DeltaGlider metadata (as `aws s3 cp` would)"},
+		&cli.BoolFlag{Name: "plain", Usage: "store plain objects without DeltaGlider metadata (as aws s3 cp would)"},
 	}
 }
 
