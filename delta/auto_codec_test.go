@@ -17,9 +17,10 @@ import (
 // read, never writes bsdiff.
 func TestAutoCodecExecutables(t *testing.T) {
 	files := testtool.Series(t, "elf-esbuild")
-	if len(files) < 3 {
+	if len(files) < 2 {
 		t.Fatalf("elf-esbuild: %d files", len(files))
 	}
+	files = files[:2] // what scripts/fetch-test-corpus.sh fetches: 0.27.0, 0.27.4
 	ctx := context.Background()
 	auto := newBucket(t, "memory", store.NewMemory())
 	plain := newBucket(t, "memory", store.NewMemory())
@@ -27,7 +28,7 @@ func TestAutoCodecExecutables(t *testing.T) {
 	cv := newClient(t, plain.s, WithCodec(CodecVCDIFF))
 	rv := newClient(t, auto.s, WithCodec(CodecVCDIFF)) // reads the auto bucket
 	var autoBytes, vcdiffBytes int64
-	for i, f := range files[:3] {
+	for i, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +62,7 @@ func TestAutoCodecExecutables(t *testing.T) {
 		mustGet(t, rv, auto.bucket, key, data)
 		mustGet(t, cv, plain.bucket, key, data)
 	}
-	t.Logf("esbuild v1+v2 deltas: bsdiff (auto) %d bytes, vcdiff+lzma %d bytes (%.2f)", autoBytes, vcdiffBytes,
+	t.Logf("esbuild delta of %s: bsdiff (auto) %d bytes, vcdiff+lzma %d bytes (%.2f)", filepath.Base(files[1]), autoBytes, vcdiffBytes,
 		float64(autoBytes)/float64(vcdiffBytes))
 	if float64(autoBytes) > 0.6*float64(vcdiffBytes) {
 		t.Errorf("auto (bsdiff) deltas %d bytes, more than 0.6 x VCDIFF's %d", autoBytes, vcdiffBytes)
