@@ -75,6 +75,17 @@ func TestAutoCodecExecutables(t *testing.T) {
 	if info := put(t, ca, auto.bucket, "zips/b.zip", vs[1]); info.Codec != CodecVCDIFF {
 		t.Errorf("zip under auto: codec %q", info.Codec)
 	}
+	// The ratio guard still applies to bsdiff: an unrelated new binary
+	// is stored whole.
+	rnd := versions(81, 1, 300<<10)[0]
+	copy(rnd, "\x7fELF")
+	elf0 := append([]byte("\x7fELF\x02\x01\x01\x00"), vs[0]...)
+	put(t, ca, auto.bucket, "bins/tool-1", elf0)
+	if info := put(t, ca, auto.bucket, "bins/tool-2", rnd); info.StoredAs != Direct || info.Reason != "ratio" {
+		t.Errorf("unrelated binary under auto: stored %v (%s), want direct (ratio)", info.StoredAs, info.Reason)
+	}
+	mustGet(t, ca, auto.bucket, "bins/tool-2", rnd)
+
 	// An executable by name only (no magic) goes to bsdiff as well.
 	put(t, ca, auto.bucket, "libs/libx.so.1", vs[0])
 	if info := put(t, ca, auto.bucket, "libs/libx.so.2", bytes.Clone(vs[1])); info.StoredAs == Delta && info.Codec != CodecBSDIFF {
