@@ -88,7 +88,7 @@ func newBsdiffEncoder(dst io.Writer, src io.ReaderAt, srcSize int64, format bsdi
 	}
 	old := make([]byte, srcSize)
 	if srcSize > 0 {
-		if _, err := src.ReadAt(old, 0); err != nil && !(err == io.EOF) {
+		if _, err := src.ReadAt(old, 0); err != nil && err != io.EOF {
 			return nil, fmt.Errorf("reading source: %w", err)
 		}
 	}
