@@ -88,7 +88,11 @@ func newBsdiffEncoder(dst io.Writer, src io.ReaderAt, srcSize int64, format bsdi
 	}
 	old := make([]byte, srcSize)
 	if srcSize > 0 {
-		if _, err := src.ReadAt(old, 0); err != nil && err != io.EOF {
+		n, err := src.ReadAt(old, 0)
+		if n < len(old) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF // the file shrank since it was opened
+			}
 			return nil, fmt.Errorf("reading source: %w", err)
 		}
 	}
