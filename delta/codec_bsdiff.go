@@ -31,8 +31,12 @@ func (bsdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, t
 	}
 	old := make([]byte, sourceSize)
 	if sourceSize > 0 {
-		if _, err := source.ReadAt(old, 0); err != nil && err != io.EOF {
-			return err
+		n, err := source.ReadAt(old, 0)
+		if n < len(old) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("reading the reference: %w", err)
 		}
 	}
 	nw, err := io.ReadAll(io.LimitReader(target, bsdiffMaxInput+1))
