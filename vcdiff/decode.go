@@ -131,7 +131,6 @@ type Decoder struct {
 	tgt  []byte // the current window's target bytes
 	rd   int    // bytes of tgt already returned by Read
 	sect []byte // the current window's stored sections
-	dec  [3][]byte
 	lz   [3]lzmaStream
 	ac   addrCache
 	err  error // sticky error; io.EOF after the last window
@@ -377,11 +376,8 @@ func (d *Decoder) secondary(i int, b []byte, tgtLen uint64) ([]byte, error) {
 	payload := b[k:]
 	switch d.hdr.Secondary {
 	case SecondaryLZMA:
-		out, err := d.lz[i].decode(payload, int(n), d.dec[i])
-		if cap(out) > cap(d.dec[i]) {
-			d.dec[i] = out[:0]
-		}
-		return out, err
+		// The stream owns the decoded bytes until its next section.
+		return d.lz[i].decode(payload, int(n), nil)
 	case SecondaryDJW:
 		out, err := djwDecode(payload, int(n))
 		if err != nil {

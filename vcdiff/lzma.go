@@ -38,8 +38,9 @@ func (s *lzmaStream) reset() {
 	s.started = false
 }
 
-// decode decodes one section payload (after its varint size prefix) into
-// out[:n] and returns it.
+// decode decodes one section payload (after its varint size prefix), n
+// bytes, and returns them in a buffer the stream owns, valid until its next
+// decode. out is unused (kept for callers that pass a buffer).
 func (s *lzmaStream) decode(payload []byte, n int, out []byte) ([]byte, error) {
 	first := !s.started
 	if first {
@@ -48,7 +49,7 @@ func (s *lzmaStream) decode(payload []byte, n int, out []byte) ([]byte, error) {
 			return out, err
 		}
 		payload = payload[hlen:]
-		if s.dec == nil || len(s.dec.dict) != dictCap {
+		if s.dec == nil || s.dec.dictSize != dictCap {
 			s.dec = newLZMA2Decoder(dictCap)
 		}
 		s.dec.resetDict()
@@ -58,7 +59,7 @@ func (s *lzmaStream) decode(payload []byte, n int, out []byte) ([]byte, error) {
 	if err := walkLZMA2Chunks(payload, n, first); err != nil {
 		return out, err
 	}
-	out, err := s.dec.decodeSection(payload, out)
+	out, err := s.dec.decodeSection(payload, n)
 	if err != nil {
 		return out, fmt.Errorf("LZMA2 stream: %v", err)
 	}

@@ -6,14 +6,6 @@ import (
 	"fmt"
 )
 
-// lzma2Decoder is an LZMA2 chunk decoder written for xdelta3's secondary
-// sections: the caller hands it one section's chunks at a time (already
-// framed by walkLZMA2Chunks) and the dictionary, probabilities and match
-// state carry over to the next section. Input is a byte slice, output goes
-// to a caller buffer, and nothing is allocated per chunk, which makes it
-// several times faster than a general io.Reader-based decoder. Written from
-// the LZMA format description (range coder, literal/match/rep model).
-
 const (
 	lzmaStates      = 12
 	lzmaPosBitsMax  = 4
@@ -46,242 +38,247 @@ func (l *lzmaLenDecoder) reset() {
 	}
 }
 
-// rangeDec is the LZMA range decoder over one chunk's bytes.
-type rangeDec struct {
-	in    []byte
-	i     int
-	rng   uint32
-	code  uint32
-	short bool // ran past the end of in
+// The range decoder's state (range, code, input position) is kept in local
+// variables of the decoding loop and passed by value to the helpers below,
+// so it stays in registers: through a pointer every bit would be a load and
+// a store on the critical path. Reading past the end of a chunk's input
+// yields zero bytes but still advances the position, which the caller
+// checks.
+
+// rcNormalize refills the range when it drops below 2^24.
+func rcNormalize(rng, code uint32, in []byte, ip int) (uint32, uint32, int) {
+	if rng < lzmaTopValue {
+		var b byte
+		if ip < len(in) {
+			b = in[ip]
+		}
+		return rng << 8, code<<8 | uint32(b), ip + 1
+	}
+	return rng, code, ip
 }
 
-func (r *rangeDec) init(in []byte) error {
-	if len(in) < 5 || in[0] != 0 {
-		return errors.New("LZMA chunk has a bad range coder header")
-	}
-	r.in, r.i, r.short = in, 5, false
-	r.rng = 0xFFFFFFFF
-	r.code = binary.BigEndian.Uint32(in[1:5])
-	if r.code == r.rng {
-		return errors.New("LZMA chunk has a bad range coder header")
-	}
-	return nil
+// rcZero returns all ones when the next bit is 0 (code < bound), else 0.
+func rcZero(code, bound uint32) uint32 {
+	return uint32(int64(uint64(code)-uint64(bound)) >> 63)
 }
 
-// normalize refills the range when it drops below 2^24. bit and literal
-// normalize before decoding (keeping bit small enough to inline); a chunk's
-// last normalization is done by finish.
-func (r *rangeDec) normalize() {
-	if r.rng < lzmaTopValue {
-		r.fill()
-	}
+// rcAdapt returns how much a probability v moves down after a bit (z from
+// rcZero): -((2048-v)>>5) after a 0, v>>5 after a 1. With an arithmetic
+// shift, -floor((2048-v)/32) = floor((v-2048+31)/32).
+func rcAdapt(v, z uint32) uint32 {
+	return uint32(int32(v-2017&z) >> 5)
 }
 
-//go:noinline
-func (r *rangeDec) fill() {
-	r.rng <<= 8
-	var b byte
-	if r.i < len(r.in) {
-		b = r.in[r.i]
-	} else {
-		r.short = true
-	}
-	r.i++
-	r.code = r.code<<8 | uint32(b)
-}
-
-func (r *rangeDec) finish() { r.normalize() }
-
-func (r *rangeDec) bit(p *uint16) uint32 {
-	if r.rng < lzmaTopValue {
-		r.fill()
-	}
+// rcBit decodes one bit with probability *p; the caller normalizes first.
+func rcBit(rng, code uint32, p *uint16) (uint32, uint32, uint32) {
 	v := uint32(*p)
-	bound := (r.rng >> 11) * v
-	if r.code < bound {
-		r.rng = bound
-		*p = uint16(v + (2048-v)>>5)
-		return 0
-	}
-	r.rng -= bound
-	r.code -= bound
-	*p = uint16(v - v>>5)
-	return 1
+	bound := (rng >> 11) * v
+	z := rcZero(code, bound)
+	*p = uint16(v - rcAdapt(v, z))
+	return bound + (rng-bound-bound)&^z, code - bound&^z, z + 1
 }
 
-// literal decodes a plain literal (8 bits through a 256-leaf tree) with the
-// coder state in registers.
-func (r *rangeDec) literal(probs *[0x300]uint16) byte {
-	rng, code, in, i := r.rng, r.code, r.in, r.i
-	sym := uint32(1)
-	for sym < 0x100 {
-		if rng < lzmaTopValue {
-			rng <<= 8
-			var b byte
-			if i < len(in) {
-				b = in[i]
-			} else {
-				r.short = true
-			}
-			i++
-			code = code<<8 | uint32(b)
-		}
-		// Branchless: literal bits of poorly compressible data are
-		// unpredictable, so a branch would mispredict half the time.
-		p := &probs[sym&0xff]
-		v := uint32(*p)
-		bound := (rng >> 11) * v
-		bit := uint32(1 - (uint64(code)-uint64(bound))>>63) // code >= bound
-		m := -bit
-		rng = bound&^m | (rng-bound)&m
-		code -= bound & m
-		p0 := v + (2048-v)>>5
-		*p = uint16(p0 + (v-v>>5-p0)&m)
-		sym = sym<<1 | bit
-	}
-	r.rng, r.code, r.i = rng, code, i
-	return byte(sym)
-}
-
-func (r *rangeDec) direct(n uint32) uint32 {
-	var res uint32
-	for ; n > 0; n-- {
-		r.normalize()
-		r.rng >>= 1
-		res <<= 1
-		if r.code >= r.rng {
-			r.code -= r.rng
-			res |= 1
-		}
-	}
-	return res
-}
-
-// matchedLiteral decodes a literal after a match: while its bits agree with
-// the byte at distance rep0 (mb) the "matched" probabilities are used.
-func (r *rangeDec) matchedLiteral(probs *[0x300]uint16, mb uint32) byte {
-	rng, code, in, i := r.rng, r.code, r.in, r.i
-	sym := uint32(1)
-	offs := uint32(0x100)
-	for sym < 0x100 {
-		if rng < lzmaTopValue {
-			rng <<= 8
-			var b byte
-			if i < len(in) {
-				b = in[i]
-			} else {
-				r.short = true
-			}
-			i++
-			code = code<<8 | uint32(b)
-		}
-		mb <<= 1
-		matchBit := mb & offs
-		p := &probs[(offs+matchBit+sym)%0x300]
-		v := uint32(*p)
-		bound := (rng >> 11) * v
-		bit := uint32(1 - (uint64(code)-uint64(bound))>>63)
-		m := -bit
-		rng = bound&^m | (rng-bound)&m
-		code -= bound & m
-		p0 := v + (2048-v)>>5
-		*p = uint16(p0 + (v-v>>5-p0)&m)
-		sym = sym<<1 | bit
-		offs &= matchBit&m | ^matchBit&^m
-	}
-	r.rng, r.code, r.i = rng, code, i
-	return byte(sym)
-}
-
-// tree decodes an n-bit symbol with a bit tree rooted at probs[1].
-func (r *rangeDec) tree(probs []uint16, n uint) uint32 {
-	rng, code, in, i := r.rng, r.code, r.in, r.i
+// rcTree decodes an n-bit symbol with a bit tree rooted at probs[1],
+// branch-free (tree bits of poorly compressible data are unpredictable).
+func rcTree(rng, code uint32, in []byte, ip int, probs []uint16, n uint) (uint32, uint32, int, uint32) {
 	m := uint32(1)
+	v := uint32(probs[1])
 	for range n {
 		if rng < lzmaTopValue {
-			rng <<= 8
 			var b byte
-			if i < len(in) {
-				b = in[i]
-			} else {
-				r.short = true
+			if ip < len(in) {
+				b = in[ip]
 			}
-			i++
-			code = code<<8 | uint32(b)
+			rng, code, ip = rng<<8, code<<8|uint32(b), ip+1
+		}
+		bound := (rng >> 11) * v
+		z := rcZero(code, bound)
+		// Load both children early, as in rcLiteral; past the last
+		// level the index is clamped (the value is unused).
+		k := min(int(m<<1), len(probs)-2)
+		c0, c1 := uint32(probs[k]), uint32(probs[k+1])
+		probs[m] = uint16(v - rcAdapt(v, z))
+		rng = bound + (rng-bound-bound)&^z
+		code -= bound &^ z
+		m = m<<1 + 1 + z
+		v = c1 + (c0-c1)&z
+	}
+	return rng, code, ip, m - 1<<n
+}
+
+// rcReverseTree decodes an n-bit symbol LSB first from probs[m], m >= 1.
+func rcReverseTree(rng, code uint32, in []byte, ip int, probs []uint16, n uint32) (uint32, uint32, int, uint32) {
+	m := uint32(1)
+	var sym uint32
+	for i := range n {
+		if rng < lzmaTopValue {
+			var b byte
+			if ip < len(in) {
+				b = in[ip]
+			}
+			rng, code, ip = rng<<8, code<<8|uint32(b), ip+1
 		}
 		p := &probs[m]
 		v := uint32(*p)
 		bound := (rng >> 11) * v
-		bit := uint32(1 - (uint64(code)-uint64(bound))>>63)
-		mask := -bit
-		rng = bound&^mask | (rng-bound)&mask
-		code -= bound & mask
-		p0 := v + (2048-v)>>5
-		*p = uint16(p0 + (v-v>>5-p0)&mask)
+		z := rcZero(code, bound)
+		rng = bound + (rng-bound-bound)&^z
+		code -= bound &^ z
+		*p = uint16(v - rcAdapt(v, z))
+		bit := z + 1
 		m = m<<1 | bit
+		sym |= bit << i
 	}
-	r.rng, r.code, r.i = rng, code, i
-	return m - 1<<n
+	return rng, code, ip, sym
 }
 
-// reverseTree decodes an n-bit symbol LSB first; probs[base+m] with m >= 1.
-func (r *rangeDec) reverseTree(probs []uint16, base int, n uint32) uint32 {
-	m := 1
-	var sym uint32
-	for i := range n {
-		b := r.bit(&probs[base+m])
-		m = m<<1 | int(b)
-		sym |= b << i
+// rcDirect decodes n bits with fixed probability 1/2.
+func rcDirect(rng, code uint32, in []byte, ip int, n uint32) (uint32, uint32, int, uint32) {
+	var res uint32
+	for ; n > 0; n-- {
+		if rng < lzmaTopValue {
+			var b byte
+			if ip < len(in) {
+				b = in[ip]
+			}
+			rng, code, ip = rng<<8, code<<8|uint32(b), ip+1
+		}
+		rng >>= 1
+		code -= rng
+		t := -(code >> 31) // all ones when code was < rng
+		code += rng & t
+		res = res<<1 + t + 1
 	}
-	return sym
+	return rng, code, ip, res
 }
 
-func (r *rangeDec) length(l *lzmaLenDecoder, posState uint32) uint32 {
-	if r.bit(&l.choice) == 0 {
-		return r.tree(l.low[posState][:], 3)
+// rcLiteral decodes a plain literal (8 bits through a 256-leaf tree).
+func rcLiteral(rng, code uint32, in []byte, ip int, probs *[0x400]uint16) (uint32, uint32, int, byte) {
+	sym := uint32(1)
+	v := uint32(probs[1])
+	for sym < 0x100 {
+		if rng < lzmaTopValue {
+			var b byte
+			if ip < len(in) {
+				b = in[ip]
+			}
+			rng, code, ip = rng<<8, code<<8|uint32(b), ip+1
+		}
+		// Branchless: literal bits of poorly compressible data are
+		// unpredictable, so a branch would mispredict half the time. Both
+		// children's probabilities are loaded before the bit is known,
+		// taking the load off the bit-to-bit dependency chain.
+		bound := (rng >> 11) * v
+		z := rcZero(code, bound)
+		c0 := uint32(probs[(sym<<1)&0x3ff])
+		c1 := uint32(probs[(sym<<1+1)&0x3ff])
+		probs[sym&0x3ff] = uint16(v - rcAdapt(v, z))
+		rng = bound + (rng-bound-bound)&^z
+		code -= bound &^ z
+		sym = sym<<1 + 1 + z
+		v = c1 + (c0-c1)&z
 	}
-	if r.bit(&l.choice2) == 0 {
-		return 8 + r.tree(l.mid[posState][:], 3)
-	}
-	return 16 + r.tree(l.high[:], 8)
+	return rng, code, ip, byte(sym)
 }
 
+// rcMatchedLiteral decodes a literal after a match: while its bits agree
+// with the byte at distance rep0 (mb) the "matched" probabilities are used.
+func rcMatchedLiteral(rng, code uint32, in []byte, ip int, probs *[0x400]uint16, mb uint32) (uint32, uint32, int, byte) {
+	sym := uint32(1)
+	offs := uint32(0x100)
+	mb <<= 1
+	matchBit := mb & offs
+	v := uint32(probs[(offs+matchBit+sym)&0x3ff])
+	for sym < 0x100 {
+		if rng < lzmaTopValue {
+			var b byte
+			if ip < len(in) {
+				b = in[ip]
+			}
+			rng, code, ip = rng<<8, code<<8|uint32(b), ip+1
+		}
+		bound := (rng >> 11) * v
+		z := rcZero(code, bound)
+		// The next probability for either outcome, as in rcLiteral.
+		nmb := mb << 1
+		offs0 := offs &^ matchBit
+		offs1 := offs & matchBit
+		mb0, mb1 := nmb&offs0, nmb&offs1
+		c0 := uint32(probs[(offs0+mb0+sym<<1)&0x3ff])
+		c1 := uint32(probs[(offs1+mb1+sym<<1+1)&0x3ff])
+		probs[(offs+matchBit+sym)&0x3ff] = uint16(v - rcAdapt(v, z))
+		rng = bound + (rng-bound-bound)&^z
+		code -= bound &^ z
+		sym = sym<<1 + 1 + z
+		offs = offs1 + (offs0-offs1)&z
+		matchBit = mb1 + (mb0-mb1)&z
+		mb = nmb
+		v = c1 + (c0-c1)&z
+	}
+	return rng, code, ip, byte(sym)
+}
+
+// rcLength decodes a match length code (0..271).
+func rcLength(rng, code uint32, in []byte, ip int, l *lzmaLenDecoder, posState uint32) (uint32, uint32, int, uint32) {
+	var b, n uint32
+	rng, code, ip = rcNormalize(rng, code, in, ip)
+	rng, code, b = rcBit(rng, code, &l.choice)
+	if b == 0 {
+		return rcTree(rng, code, in, ip, l.low[posState&(1<<lzmaPosBitsMax-1)][:], 3)
+	}
+	rng, code, ip = rcNormalize(rng, code, in, ip)
+	rng, code, b = rcBit(rng, code, &l.choice2)
+	if b == 0 {
+		rng, code, ip, n = rcTree(rng, code, in, ip, l.mid[posState&(1<<lzmaPosBitsMax-1)][:], 3)
+		return rng, code, ip, 8 + n
+	}
+	rng, code, ip, n = rcTree(rng, code, in, ip, l.high[:], 8)
+	return rng, code, ip, 16 + n
+}
+
+// lzma2Decoder decodes the LZMA2 chunks of xdelta3's secondary sections:
+// the caller hands it one section's chunks at a time (already framed by
+// walkLZMA2Chunks) and the dictionary, probabilities and match state carry
+// over to the next section. Output goes straight into buf, a flat buffer
+// holding the last dictionary's worth of earlier sections followed by the
+// current section, so matches need no wrap-around and the decoded section is
+// returned without another copy. Nothing is allocated once buf has grown to
+// the largest section. Written from the LZMA format description (range
+// coder, literal/match/rep model).
 type lzma2Decoder struct {
-	// Dictionary: a circular buffer; flushed marks how much of the current
-	// pass has been copied to the output.
-	dict    []byte
-	pos     int
-	flushed int
-	total   uint64 // bytes decoded since the last dictionary reset
-	out     []byte // output of the current section
+	dictSize int
+	buf      []byte
+	pos      int // write position in buf
+	base     int // buf index of the last dictionary reset (negative once slid out)
 
 	haveProps  bool
 	lc, lp, pb uint32
 	state      uint32
 	rep        [4]uint32
 
-	isMatch    [lzmaStates << lzmaPosBitsMax]uint16
-	isRep      [lzmaStates]uint16
-	isRepG0    [lzmaStates]uint16
-	isRepG1    [lzmaStates]uint16
-	isRepG2    [lzmaStates]uint16
-	isRep0Long [lzmaStates << lzmaPosBitsMax]uint16
+	// The per-state tables have 16 rows, not 12, so that indexing with
+	// state&15 needs no bounds check (state is always < 12).
+	isMatch    [16 << lzmaPosBitsMax]uint16
+	isRep      [16]uint16
+	isRepG0    [16]uint16
+	isRepG1    [16]uint16
+	isRepG2    [16]uint16
+	isRep0Long [16 << lzmaPosBitsMax]uint16
 	posSlot    [lzmaLenToPos][64]uint16
-	posSpecial [lzmaFullDist - lzmaEndPosModel]uint16
+	posSpecial [1 + lzmaFullDist - lzmaEndPosModel]uint16 // shifted by one: see decodeChunk
 	align      [1 << lzmaAlignBits]uint16
 	lenDec     lzmaLenDecoder
 	repLenDec  lzmaLenDecoder
-	literal    []uint16 // 0x300 << (lc+lp), at most 0x300 << 4
-
-	rc rangeDec
+	literal    []uint16 // 0x300 << (lc+lp), at most 0x300 << 4, and 0x100 of slack
 }
 
 func newLZMA2Decoder(dictSize int) *lzma2Decoder {
-	return &lzma2Decoder{dict: make([]byte, dictSize), literal: make([]uint16, 0x300<<4)}
+	return &lzma2Decoder{dictSize: dictSize, literal: make([]uint16, 0x300<<4+0x100)}
 }
 
+// resetDict forgets all history (a new stream).
 func (d *lzma2Decoder) resetDict() {
-	d.pos, d.flushed, d.total = 0, 0, 0
+	d.pos, d.base = 0, 0
 }
 
 func (d *lzma2Decoder) resetState() {
@@ -321,41 +318,45 @@ func (d *lzma2Decoder) setProps(p byte) error {
 	return nil
 }
 
-// flush copies the dictionary bytes written since the last flush to out.
-func (d *lzma2Decoder) flush() {
-	d.out = append(d.out, d.dict[d.flushed:d.pos]...)
-	d.flushed = d.pos
-	if d.pos == len(d.dict) {
-		d.pos, d.flushed = 0, 0
+// reserve makes room for n more bytes at d.pos. limit is where the current
+// section ends if its chunks hold what they declare: growth is geometric
+// but never past it, and it follows the chunks actually decoded, so a
+// hostile size declaration costs at most one chunk (2 MiB) ahead of real
+// output.
+func (d *lzma2Decoder) reserve(n, limit int) {
+	need := d.pos + n
+	if need <= len(d.buf) {
+		return
 	}
-}
-
-func (d *lzma2Decoder) putByte(b byte) {
-	d.dict[d.pos] = b
-	d.pos++
-	d.total++
-	if d.pos == len(d.dict) {
-		d.flush()
-	}
+	c := max(need, min(2*len(d.buf), limit))
+	nb := make([]byte, c)
+	copy(nb, d.buf[:d.pos])
+	d.buf = nb
 }
 
 // decodeSection decodes the chunks of one section (validated by
-// walkLZMA2Chunks) and appends the bytes to out[:0].
-func (d *lzma2Decoder) decodeSection(b []byte, out []byte) ([]byte, error) {
-	d.out = out[:0]
-	defer func() { d.out = nil }()
+// walkLZMA2Chunks to hold n bytes) and returns them. The slice is valid
+// until the next call.
+func (d *lzma2Decoder) decodeSection(b []byte, n int) ([]byte, error) {
+	// Keep the last dictionary's worth of history at the front of buf.
+	if keep := min(d.dictSize, d.pos-d.base, d.pos); d.pos > keep {
+		shift := d.pos - keep
+		copy(d.buf, d.buf[shift:d.pos])
+		d.pos = keep
+		d.base -= shift
+	}
+	start := d.pos
+	limit := start + n
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c == 1 || c == 2 {
-			n := int(binary.BigEndian.Uint16(b[i+1:])) + 1
+			k := int(binary.BigEndian.Uint16(b[i+1:])) + 1
 			if c == 1 {
-				d.flush()
-				d.resetDict()
+				d.base = d.pos
 			}
-			for _, x := range b[i+3 : i+3+n] {
-				d.putByte(x)
-			}
-			i += 3 + n
+			d.reserve(k, limit)
+			d.pos += copy(d.buf[d.pos:], b[i+3:i+3+k])
+			i += 3 + k
 			continue
 		}
 		usize := (int(c&0x1F)<<16 | int(binary.BigEndian.Uint16(b[i+1:]))) + 1
@@ -363,186 +364,210 @@ func (d *lzma2Decoder) decodeSection(b []byte, out []byte) ([]byte, error) {
 		h := 5
 		reset := (c >> 5) & 3
 		if reset == 3 {
-			d.flush()
-			d.resetDict()
+			d.base = d.pos
 		}
 		if reset >= 2 {
 			h = 6
 			if err := d.setProps(b[i+5]); err != nil {
-				return d.out, err
+				return nil, err
 			}
 		} else if !d.haveProps {
-			return d.out, errors.New("LZMA chunk before any properties")
+			return nil, errors.New("LZMA chunk before any properties")
 		}
 		if reset >= 1 {
 			d.resetState()
 		}
-		in := b[i+h : i+h+csize]
-		if err := d.rc.init(in); err != nil {
-			return d.out, err
-		}
-		if err := d.decodeChunk(usize); err != nil {
-			return d.out, err
-		}
-		d.rc.finish()
-		if d.rc.short || d.rc.i != len(in) {
-			return d.out, fmt.Errorf("LZMA chunk used %d of its %d bytes", d.rc.i, len(in))
+		d.reserve(usize, limit)
+		if err := d.decodeChunk(b[i+h:i+h+csize], usize); err != nil {
+			return nil, err
 		}
 		i += h + csize
 	}
-	d.flush()
-	return d.out, nil
+	return d.buf[start:d.pos], nil
 }
 
-// decodeChunk decodes exactly n bytes from the range coder.
-func (d *lzma2Decoder) decodeChunk(n int) error {
-	rc := &d.rc
+var (
+	errLZMATruncated = errors.New("LZMA chunk is truncated")
+	errLZMADistance  = errors.New("LZMA match distance beyond the data")
+	errLZMAHeader    = errors.New("LZMA chunk has a bad range coder header")
+)
+
+// lzmaLitState is the state after a literal, indexed by the state before.
+var lzmaLitState = [16]uint32{0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5}
+
+// decodeChunk decodes one LZMA chunk: exactly n bytes from the range coder
+// over in, which it must consume exactly. buf has room for n bytes at pos.
+func (d *lzma2Decoder) decodeChunk(in []byte, n int) error {
+	if len(in) < 5 || in[0] != 0 {
+		return errLZMAHeader
+	}
+	rng := uint32(0xFFFFFFFF)
+	code := binary.BigEndian.Uint32(in[1:5])
+	if code == rng {
+		return errLZMAHeader
+	}
+	ip := 5
+	pos, base := d.pos, d.base
+	buf := d.buf[:pos+n]
+	dictSize := d.dictSize
+	state := d.state
+	rep0, rep1, rep2, rep3 := d.rep[0], d.rep[1], d.rep[2], d.rep[3]
 	pbMask := uint32(1)<<d.pb - 1
 	lpMask := uint32(1)<<d.lp - 1
-	dictLen := uint64(len(d.dict))
-	end := d.total + uint64(n)
-	for d.total < end {
-		if rc.short {
-			return errors.New("LZMA chunk is truncated")
+	lc := d.lc
+	literal := d.literal
+	var err error
+	for pos < len(buf) {
+		if ip > len(in) {
+			err = errLZMATruncated
+			break
 		}
-		posState := uint32(d.total) & pbMask
-		st := d.state
-		if rc.bit(&d.isMatch[st<<lzmaPosBitsMax+posState]) == 0 {
-			// Literal.
+		posState := uint32(pos-base) & pbMask
+		var bit uint32
+		rng, code, ip = rcNormalize(rng, code, in, ip)
+		rng, code, bit = rcBit(rng, code, &d.isMatch[(state<<lzmaPosBitsMax+posState)&0xff])
+		if bit == 0 {
 			var prev uint32
-			if d.total > 0 {
-				prev = uint32(d.dict[d.back(1)])
+			if pos > base {
+				prev = uint32(buf[pos-1])
 			}
-			ls := (uint32(d.total)&lpMask)<<d.lc + prev>>(8-d.lc)
-			probs := (*[0x300]uint16)(d.literal[0x300*ls : 0x300*ls+0x300])
-			if st < 7 {
-				d.putByte(rc.literal(probs))
+			ls := (uint32(pos-base)&lpMask)<<lc + prev>>(8-lc)
+			probs := (*[0x400]uint16)(literal[0x300*ls:])
+			var c byte
+			if state < 7 {
+				rng, code, ip, c = rcLiteral(rng, code, in, ip, probs)
 			} else {
-				if uint64(d.rep[0]) >= d.total {
-					return errors.New("LZMA match distance beyond the data")
+				dist := int(rep0) + 1
+				if dist > pos-base {
+					err = errLZMADistance
+					break
 				}
-				mb := uint32(d.dict[d.back(int(d.rep[0])+1)])
-				d.putByte(rc.matchedLiteral(probs, mb))
+				rng, code, ip, c = rcMatchedLiteral(rng, code, in, ip, probs, uint32(buf[pos-dist]))
 			}
-			switch {
-			case st < 4:
-				d.state = 0
-			case st < 10:
-				d.state = st - 3
-			default:
-				d.state = st - 6
-			}
+			buf[pos] = c
+			pos++
+			state = lzmaLitState[state&15]
 			continue
 		}
+		st := state & 15
 		var length uint32
-		if rc.bit(&d.isRep[st]) == 0 {
+		rng, code, ip = rcNormalize(rng, code, in, ip)
+		rng, code, bit = rcBit(rng, code, &d.isRep[st])
+		if bit == 0 {
 			// Simple match.
-			d.rep[3], d.rep[2], d.rep[1] = d.rep[2], d.rep[1], d.rep[0]
-			length = rc.length(&d.lenDec, posState)
+			rep3, rep2, rep1 = rep2, rep1, rep0
+			rng, code, ip, length = rcLength(rng, code, in, ip, &d.lenDec, posState)
 			if st < 7 {
-				d.state = 7
+				state = 7
 			} else {
-				d.state = 10
+				state = 10
 			}
-			d.rep[0] = d.distance(length)
-			if d.rep[0] == 0xFFFFFFFF {
-				return errors.New("LZMA end marker inside an LZMA2 chunk")
+			var slot uint32
+			rng, code, ip, slot = rcTree(rng, code, in, ip, d.posSlot[min(length, lzmaLenToPos-1)][:], 6)
+			if slot < 4 {
+				rep0 = slot
+			} else {
+				nd := slot>>1 - 1
+				dist := (2 | slot&1) << nd
+				var x uint32
+				if slot < lzmaEndPosModel {
+					// The format's tree for this slot starts at
+					// posSpecial[dist-slot-1] and uses indices from 1;
+					// posSpecial is shifted by one to keep that >= 0.
+					rng, code, ip, x = rcReverseTree(rng, code, in, ip, d.posSpecial[dist-slot:], nd)
+					dist += x
+				} else {
+					rng, code, ip, x = rcDirect(rng, code, in, ip, nd-lzmaAlignBits)
+					dist += x << lzmaAlignBits
+					rng, code, ip, x = rcReverseTree(rng, code, in, ip, d.align[:], lzmaAlignBits)
+					dist += x
+				}
+				rep0 = dist
+				if rep0 == 0xFFFFFFFF {
+					err = errors.New("LZMA end marker inside an LZMA2 chunk")
+					break
+				}
 			}
 		} else {
-			if rc.bit(&d.isRepG0[st]) == 0 {
-				if rc.bit(&d.isRep0Long[st<<lzmaPosBitsMax+posState]) == 0 {
+			rng, code, ip = rcNormalize(rng, code, in, ip)
+			rng, code, bit = rcBit(rng, code, &d.isRepG0[st])
+			if bit == 0 {
+				rng, code, ip = rcNormalize(rng, code, in, ip)
+				rng, code, bit = rcBit(rng, code, &d.isRep0Long[(st<<lzmaPosBitsMax+posState)&0xff])
+				if bit == 0 {
 					// Short rep: one byte at distance rep0.
-					if uint64(d.rep[0]) >= d.total {
-						return errors.New("LZMA match distance beyond the data")
+					dist := int(rep0) + 1
+					if dist > pos-base || dist > dictSize {
+						err = errLZMADistance
+						break
 					}
 					if st < 7 {
-						d.state = 9
+						state = 9
 					} else {
-						d.state = 11
+						state = 11
 					}
-					d.putByte(d.dict[d.back(int(d.rep[0])+1)])
+					buf[pos] = buf[pos-dist]
+					pos++
 					continue
 				}
 			} else {
 				var dist uint32
-				if rc.bit(&d.isRepG1[st]) == 0 {
-					dist = d.rep[1]
+				rng, code, ip = rcNormalize(rng, code, in, ip)
+				rng, code, bit = rcBit(rng, code, &d.isRepG1[st])
+				if bit == 0 {
+					dist = rep1
 				} else {
-					if rc.bit(&d.isRepG2[st]) == 0 {
-						dist = d.rep[2]
+					rng, code, ip = rcNormalize(rng, code, in, ip)
+					rng, code, bit = rcBit(rng, code, &d.isRepG2[st])
+					if bit == 0 {
+						dist = rep2
 					} else {
-						dist = d.rep[3]
-						d.rep[3] = d.rep[2]
+						dist = rep3
+						rep3 = rep2
 					}
-					d.rep[2] = d.rep[1]
+					rep2 = rep1
 				}
-				d.rep[1] = d.rep[0]
-				d.rep[0] = dist
+				rep1 = rep0
+				rep0 = dist
 			}
-			length = rc.length(&d.repLenDec, posState)
+			rng, code, ip, length = rcLength(rng, code, in, ip, &d.repLenDec, posState)
 			if st < 7 {
-				d.state = 8
+				state = 8
 			} else {
-				d.state = 11
+				state = 11
 			}
 		}
-		dist := uint64(d.rep[0]) + 1
-		if dist > d.total || dist > dictLen {
-			return errors.New("LZMA match distance beyond the data")
+		dist := uint64(rep0) + 1
+		if dist > uint64(pos-base) || dist > uint64(dictSize) {
+			err = errLZMADistance
+			break
 		}
-		l := uint64(length) + lzmaMatchMinLen
-		if l > end-d.total {
-			return errors.New("LZMA match runs past the chunk's declared size")
+		l := int(length) + lzmaMatchMinLen
+		if l > len(buf)-pos {
+			err = errors.New("LZMA match runs past the chunk's declared size")
+			break
 		}
-		d.copyMatch(int(dist), int(l))
+		src := pos - int(dist)
+		if int(dist) >= l {
+			copy(buf[pos:pos+l], buf[src:src+l])
+		} else {
+			// Overlapping: the match repeats the last dist bytes.
+			dst := buf[pos : pos+l]
+			from := buf[src : src+l]
+			for k := range dst {
+				dst[k] = from[k]
+			}
+		}
+		pos += l
+	}
+	d.pos, d.state = pos, state
+	d.rep = [4]uint32{rep0, rep1, rep2, rep3}
+	if err != nil {
+		return err
+	}
+	_, _, ip = rcNormalize(rng, code, in, ip)
+	if ip != len(in) {
+		return fmt.Errorf("LZMA chunk used %d of its %d bytes", ip, len(in))
 	}
 	return nil
-}
-
-// back returns the dictionary index dist bytes behind the write position.
-func (d *lzma2Decoder) back(dist int) int {
-	i := d.pos - dist
-	if i < 0 {
-		i += len(d.dict)
-	}
-	return i
-}
-
-// copyMatch appends n bytes copied from dist bytes back (dist may be < n:
-// the copy then repeats the last dist bytes).
-func (d *lzma2Decoder) copyMatch(dist, n int) {
-	for n > 0 {
-		src := d.back(dist)
-		// Largest run that wraps neither the source nor the destination and
-		// does not read bytes written by this same step.
-		k := min(n, len(d.dict)-d.pos, len(d.dict)-src)
-		if src < d.pos {
-			k = min(k, d.pos-src)
-		}
-		copy(d.dict[d.pos:d.pos+k], d.dict[src:src+k])
-		d.pos += k
-		d.total += uint64(k)
-		n -= k
-		if d.pos == len(d.dict) {
-			d.flush()
-		}
-	}
-}
-
-// distance decodes a match distance (rep0) for a match of the given length
-// code.
-func (d *lzma2Decoder) distance(length uint32) uint32 {
-	rc := &d.rc
-	lenState := min(length, lzmaLenToPos-1)
-	slot := rc.tree(d.posSlot[lenState][:], 6)
-	if slot < 4 {
-		return slot
-	}
-	nd := slot>>1 - 1
-	dist := (2 | slot&1) << nd
-	if slot < lzmaEndPosModel {
-		return dist + rc.reverseTree(d.posSpecial[:], int(dist)-int(slot)-1, nd)
-	}
-	dist += rc.direct(nd-lzmaAlignBits) << lzmaAlignBits
-	return dist + rc.reverseTree(d.align[:], 0, lzmaAlignBits)
 }
