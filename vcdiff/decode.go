@@ -2,9 +2,9 @@ package vcdiff
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/adler32"
 	"io"
 	"math"
 	"sync"
@@ -288,7 +288,7 @@ func (d *Decoder) nextWindow() error {
 		return err
 	}
 	if w.hasSum && d.opts.verify {
-		sum := adler32.Checksum(d.tgt)
+		sum := adlerSum(d.tgt)
 		if d.hdr.Version == versionSDCH {
 			sum = adlerSeed0(sum, len(d.tgt))
 		}
@@ -590,4 +590,60 @@ func (d *Decoder) copySource(dst []byte, off uint64) error {
 			ErrSourceTooShort, d.win, len(dst), off, d.srcSize)
 	}
 	return d.src.readAt(dst, int64(off))
+}
+
+// adlerSum returns the Adler-32 of p, like hash/adler32.Checksum but several
+// times faster: eight bytes per step in 16-bit SWAR lanes, folded into the
+// two sums every 128 bytes. For a block of K words the first sum gains the
+// byte total, and the second gains 8K times the first plus
+// sum(byte * (8K - index)) = 8 * sum((K-k) * wordsum_k) - sum(j * byte_j),
+// k the word and j the byte within it; the prefix sums of the lane sums
+// (b below) give the first term, a dot product of the lane sums the second.
+func adlerSum(p []byte) uint32 {
+	const (
+		mod   = 65521
+		lanes = 0x00FF00FF00FF00FF
+		lo32  = 0x0000FFFF0000FFFF
+		// Lane weights for the dot product, reversed so that the product's
+		// top 16 bits hold the sum: even bytes 0,2,4,6 and odd 1,3,5,7.
+		wEven = 6 | 4<<16 | 2<<32 | 0<<48
+		wOdd  = 7 | 5<<16 | 3<<32 | 1<<48
+	)
+	s1, s2 := uint64(1), uint64(0)
+	for len(p) >= 8 {
+		k := min(len(p)/8, 16) // lanes stay below 2^16: b <= 255*16*17/2
+		var a0, a1, b0, b1 uint64
+		q := p[:8*k]
+		p = p[8*k:]
+		for ; len(q) >= 16; q = q[16:] {
+			w := binary.LittleEndian.Uint64(q)
+			x := binary.LittleEndian.Uint64(q[8:])
+			a0 += w & lanes
+			a1 += w >> 8 & lanes
+			b0 += a0
+			b1 += a1
+			a0 += x & lanes
+			a1 += x >> 8 & lanes
+			b0 += a0
+			b1 += a1
+		}
+		if len(q) == 8 {
+			w := binary.LittleEndian.Uint64(q)
+			a0 += w & lanes
+			a1 += w >> 8 & lanes
+			b0 += a0
+			b1 += a1
+		}
+		sum := (a0 + a1) * 0x0001000100010001 >> 48 // lane sums <= 8*16*255
+		hb := b0&lo32 + b0>>16&lo32 + b1&lo32 + b1>>16&lo32
+		hb = hb&0xFFFFFFFF + hb>>32
+		dot := a0*wEven>>48 + a1*wOdd>>48
+		s2 = (s2 + 8*uint64(k)*s1 + 8*hb - dot) % mod
+		s1 = (s1 + sum) % mod
+	}
+	for _, c := range p {
+		s1 += uint64(c)
+		s2 += s1
+	}
+	return uint32(s2%mod)<<16 | uint32(s1%mod)
 }

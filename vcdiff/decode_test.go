@@ -288,3 +288,27 @@ func TestDecodeMemoryIsPerWindow(t *testing.T) {
 		t.Fatalf("allocated %d bytes to decode %d windows of %d bytes", alloc, windows, win)
 	}
 }
+
+func TestAdler32(t *testing.T) {
+	buf := genRandom(11, 1<<16)
+	ff := bytes.Repeat([]byte{0xff}, 1<<16) // largest lane values
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 127, 128, 129, 255, 1000, 5552, 5553, 65536} {
+		for _, b := range [][]byte{buf[:n], ff[:n], buf[len(buf)-n:]} {
+			if got, want := adlerSum(b), adler32.Checksum(b); got != want {
+				t.Fatalf("adlerSum of %d bytes = %08x, want %08x", n, got, want)
+			}
+		}
+	}
+	big := bytes.Repeat(ff, 300) // ~20 MB of 0xff: sums wrap many times
+	if got, want := adlerSum(big), adler32.Checksum(big); got != want {
+		t.Fatalf("adlerSum of %d bytes = %08x, want %08x", len(big), got, want)
+	}
+}
+
+func BenchmarkAdler32(b *testing.B) {
+	buf := genRandom(12, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		adlerSum(buf)
+	}
+}
