@@ -383,7 +383,8 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 		codecName = CodecVCDIFF
 		// A freshly seeded reference gives a zero-diff delta, which
 		// VCDIFF makes in a fraction of bsdiff's time.
-		if !seeded && IsExecutable(name, src.head) && ref.Size <= AutoBsdiffMaxInput && src.size <= AutoBsdiffMaxInput {
+		if !seeded && ref.Size <= AutoBsdiffMaxInput && src.size <= AutoBsdiffMaxInput &&
+			(IsExecutable(name, src.head) || SniffKind(src.head) == "tar" && mostlyExecutables(src.r, src.size)) {
 			codecName = CodecBSDIFF
 		}
 	case codecName == CodecBSDIFF && (ref.Size > bsdiffMaxInput || src.size > bsdiffMaxInput):

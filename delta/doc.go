@@ -42,8 +42,9 @@
 // # Codecs
 //
 // By default (CodecAuto) executables and shared libraries — ELF, PE and
-// Mach-O by their first bytes, or .exe/.dll/.so/.dylib by name — up to
-// AutoBsdiffMaxInput are stored as bsdiff deltas (dg-codec: bsdiff),
+// Mach-O by their first bytes, or .exe/.dll/.so/.dylib by name — and
+// uncompressed tar archives whose bytes are mostly such files, up to
+// AutoBsdiffMaxInput, are stored as bsdiff deltas (dg-codec: bsdiff),
 // typically a third of the VCDIFF delta's size: a rebuilt binary shifts
 // addresses on every page, which bsdiff's approximate matches absorb and
 // exact-match VCDIFF cannot. Neither DeltaGlider tool reads bsdiff deltas;

@@ -49,9 +49,10 @@ const (
 )
 
 // CodecAuto (the default for new deltas) picks CodecBSDIFF for
-// executables and shared libraries (IsExecutable) whose reference and
-// new version are both at most AutoBsdiffMaxInput bytes, and CodecVCDIFF
-// for everything else. It is never stored: dg-codec names the codec used.
+// executables and shared libraries (IsExecutable) and for uncompressed tar
+// archives made mostly of them, when the reference and the new version are
+// both at most AutoBsdiffMaxInput bytes, and CodecVCDIFF for everything
+// else. It is never stored: dg-codec names the codec used.
 const CodecAuto = "auto"
 
 // Notes written in dg-note.
