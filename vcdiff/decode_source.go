@@ -8,16 +8,17 @@ import (
 // Source access for COPY instructions. Real patches make many small copies
 // (tens of bytes each for database dumps) scattered over the source, so
 // reading the source io.ReaderAt once per copy would cost a system call
-// each. sourceCache keeps a direct-mapped set of 16 KiB source blocks, with
-// as many slots as the source has blocks up to srcCacheMax (like xdelta3's
-// -B source buffer, 64 MiB by default), allocated only as they are touched.
-// Copies of a block or more read the source directly. In-memory sources
-// (Decode) are sliced directly.
+// each. sourceCache keeps 16 KiB source blocks in one lazily touched slab:
+// a source of up to srcCacheMax bytes (xdelta3's default -B source buffer,
+// 64 MiB) gets a slot per block, so each block is read at most once; a
+// larger one a direct-mapped set of slots. Only the pages of blocks actually
+// read become resident. Copies of a block or more read the source directly.
+// In-memory sources (Decode) are sliced directly.
 
 const (
 	srcBlockShift = 14
 	srcBlockSize  = 1 << srcBlockShift
-	srcCacheMax   = 32 << 20
+	srcCacheMax   = 64 << 20
 	srcDirectMin  = srcBlockSize // copies this large read the source directly
 )
 
@@ -38,17 +39,20 @@ func (b byteSource) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-type srcBlock struct {
-	idx  int64 // block index, or -1 when empty
-	data []byte
-}
-
 type sourceCache struct {
 	r      io.ReaderAt
 	size   int64
 	direct []byte // non-nil for in-memory sources
 	isMem  bool
-	slots  []srcBlock
+	// tags[i] is the source block held by slot i, or -1. A source of at
+	// most srcCacheMax bytes gets one slot per block (slot = block); a
+	// larger one a power-of-two number of slots, direct-mapped.
+	tags []int64
+	mask int64 // len(tags)-1 when direct-mapped, else -1 (slot = block)
+	// slab holds the slots' bytes contiguously (slot i at i<<srcBlockShift),
+	// allocated at the first cached read; pages never touched cost no
+	// memory.
+	slab []byte
 }
 
 func (c *sourceCache) reset(r io.ReaderAt, size int64) {
@@ -59,17 +63,23 @@ func (c *sourceCache) reset(r io.ReaderAt, size int64) {
 			c.size = int64(len(b))
 		}
 	}
-	n := 1
-	for n < srcCacheMax>>srcBlockShift && int64(n)<<srcBlockShift < c.size {
-		n <<= 1
+	blocks := (c.size + srcBlockSize - 1) >> srcBlockShift
+	n := int(max(blocks, 1))
+	c.mask = -1
+	if blocks > srcCacheMax>>srcBlockShift {
+		n = srcCacheMax >> srcBlockShift
+		c.mask = int64(n - 1)
 	}
-	if cap(c.slots) >= n {
-		c.slots = c.slots[:n]
+	if cap(c.tags) >= n {
+		c.tags = c.tags[:n]
 	} else {
-		c.slots = make([]srcBlock, n)
+		c.tags = make([]int64, n)
 	}
-	for i := range c.slots {
-		c.slots[i].idx = -1
+	for i := range c.tags {
+		c.tags[i] = -1
+	}
+	if len(c.slab) < n<<srcBlockShift {
+		c.slab = nil // allocated on first use
 	}
 }
 
@@ -83,23 +93,26 @@ func (c *sourceCache) readAt(dst []byte, off int64) error {
 	if len(dst) >= srcDirectMin {
 		return c.fetch(dst, off)
 	}
+	if c.slab == nil {
+		c.slab = make([]byte, len(c.tags)<<srcBlockShift)
+	}
 	for len(dst) > 0 {
 		idx := off >> srcBlockShift
-		s := &c.slots[idx&int64(len(c.slots)-1)]
-		if s.idx != idx {
+		slot := idx
+		if c.mask >= 0 {
+			slot &= c.mask
+		}
+		data := c.slab[slot<<srcBlockShift : (slot+1)<<srcBlockShift]
+		if c.tags[slot] != idx {
 			start := idx << srcBlockShift
 			n := min(int64(srcBlockSize), c.size-start)
-			if s.data == nil {
-				s.data = make([]byte, srcBlockSize)
-			}
-			s.idx = -1
-			if err := c.fetch(s.data[:n], start); err != nil {
+			c.tags[slot] = -1
+			if err := c.fetch(data[:n], start); err != nil {
 				return err
 			}
-			s.data = s.data[:n]
-			s.idx = idx
+			c.tags[slot] = idx
 		}
-		k := copy(dst, s.data[off-idx<<srcBlockShift:])
+		k := copy(dst, data[off-idx<<srcBlockShift:])
 		dst = dst[k:]
 		off += int64(k)
 	}

@@ -312,3 +312,70 @@ func BenchmarkAdler32(b *testing.B) {
 		adlerSum(buf)
 	}
 }
+
+// patternSource is a synthetic io.ReaderAt of size bytes whose byte at i
+// is byte(i*7 + i>>16): large sources without the memory.
+type patternSource struct{ size int64 }
+
+func (p patternSource) ReadAt(b []byte, off int64) (int, error) {
+	n := 0
+	for ; n < len(b) && off+int64(n) < p.size; n++ {
+		i := off + int64(n)
+		b[n] = byte(i*7 + i>>16)
+	}
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestSourceCache reads random spans through the cache, for a source that
+// gets a slot per block (with a partial last block) and for one larger than
+// srcCacheMax (direct-mapped slots that evict each other).
+func TestSourceCache(t *testing.T) {
+	for _, size := range []int64{srcBlockSize*5 + 123, srcCacheMax*2 + 999} {
+		var c sourceCache
+		c.reset(patternSource{size}, size)
+		rng := uint64(size)
+		next := func(n int64) int64 {
+			rng ^= rng << 13
+			rng ^= rng >> 7
+			rng ^= rng << 17
+			return int64(rng % uint64(n))
+		}
+		buf := make([]byte, 3*srcBlockSize)
+		for range 3000 {
+			n := 1 + next(2*srcBlockSize)
+			if next(4) == 0 {
+				n = 1 + next(64)
+			}
+			off := next(size - n + 1)
+			if next(8) == 0 {
+				off = size - n // the tail
+			}
+			dst := buf[:n]
+			if err := c.readAt(dst, off); err != nil {
+				t.Fatalf("size %d: readAt(%d, %d): %v", size, n, off, err)
+			}
+			for i, b := range dst {
+				if j := off + int64(i); b != byte(j*7+j>>16) {
+					t.Fatalf("size %d: readAt(%d, %d): byte %d wrong", size, n, off, i)
+				}
+			}
+		}
+	}
+	// A source shorter than declared fails with ErrSourceTooShort, and the
+	// failed block is not left marked as cached.
+	var c sourceCache
+	c.reset(patternSource{100}, 5000)
+	dst := make([]byte, 10)
+	for range 2 {
+		if err := c.readAt(dst, 200); !errors.Is(err, ErrSourceTooShort) {
+			t.Fatalf("short source: %v", err)
+		}
+	}
+	if err := c.readAt(dst, 50); err == nil {
+		// The block holding offset 50 also covers the missing bytes.
+		t.Fatal("short source: read of a short block succeeded")
+	}
+}
