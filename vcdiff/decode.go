@@ -126,14 +126,21 @@ type Decoder struct {
 	hasSrc  bool
 	srcSize int64
 
-	win  int64  // windows decoded so far
-	out  int64  // target bytes decoded so far
-	tgt  []byte // the current window's target bytes
-	rd   int    // bytes of tgt already returned by Read
-	sect []byte // the current window's stored sections
-	lz   [3]lzmaStream
-	ac   addrCache
-	err  error // sticky error; io.EOF after the last window
+	win int64  // windows decoded so far
+	out int64  // target bytes decoded so far
+	tgt []byte // the current window's target bytes
+	rd  int    // bytes of tgt already returned by Read
+	// Windows are pipelined: while one window's instructions run, the next
+	// window's header and sections are read and its secondary sections
+	// decoded on another goroutine (prepare). The two alternate between
+	// sect[0] and sect[1] (and the LZMA streams keep two output buffers),
+	// so the running window's sections stay intact.
+	sect    [2][]byte
+	flip    int                 // which sect the next prepare uses
+	pending chan preparedWindow // the window being prepared, or nil
+	lz      [3]lzmaStream
+	ac      addrCache
+	err     error // sticky error; io.EOF after the last window
 }
 
 // NewDecoder returns a decoder reading patch and copying from source, which
@@ -157,6 +164,10 @@ func NewDecoder(patch io.Reader, source io.ReaderAt, sourceSize int64, opts ...D
 // the same options, reusing its buffers. Like NewDecoder it reads the file
 // header and returns its error, which also becomes the sticky error.
 func (d *Decoder) Reset(patch io.Reader, source io.ReaderAt, sourceSize int64) error {
+	if d.pending != nil {
+		<-d.pending // it uses the patch reader and the section buffers
+		d.pending = nil
+	}
 	d.win, d.out, d.rd, d.err = 0, 0, 0, nil
 	d.tgt = d.tgt[:0]
 	for i := range d.lz {
@@ -241,6 +252,9 @@ func Decode(dst, patch, source []byte, opts ...DecoderOption) ([]byte, error) {
 	}
 	w := sliceWriter{dst}
 	_, err = d.WriteTo(&w)
+	if d.pending != nil {
+		<-d.pending // after an error, let the next window's preparation finish
+	}
 	return w.b, err
 }
 
@@ -251,35 +265,76 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// preparedWindow is a window whose header has been parsed and whose
+// sections have been read and secondary-decoded.
+type preparedWindow struct {
+	w        windowHeader
+	start    int64 // patch offset of the window
+	sections [3][]byte
+	err      error
+}
+
+// prepare reads window number win, which starts after out bytes of output,
+// into sect[k] and decodes its secondary sections. It touches only the
+// patch reader, sect[k] and the LZMA streams, so it can run while the
+// previous window executes.
+func (d *Decoder) prepare(win, out int64, k int) (p preparedWindow) {
+	p.start = d.pr.off
+	w, err := d.pr.readWindowHeader(int(win), &d.hdr, windowLimits{maxWindow: d.opts.maxWindow})
+	if err != nil {
+		p.err = err
+		return p
+	}
+	if win >= d.opts.maxWindows {
+		p.err = fmt.Errorf("%w: more than %d windows", ErrLimit, d.opts.maxWindows)
+		return p
+	}
+	if d.opts.maxOutput >= 0 && w.tgtLen > uint64(d.opts.maxOutput-out) {
+		p.err = fmt.Errorf("%w: output exceeds the cap of %d bytes in window %d", ErrLimit, d.opts.maxOutput, win)
+		return p
+	}
+	total := int(w.dataLen + w.instLen + w.addrLen)
+	if d.sect[k], err = d.pr.readFull(d.sect[k], total); err != nil {
+		p.err = fmt.Errorf("vcdiff: window %d sections: %w", win, err)
+		return p
+	}
+	sect := d.sect[k]
+	p.sections = [3][]byte{
+		sect[:w.dataLen],
+		sect[w.dataLen : w.dataLen+w.instLen],
+		sect[w.dataLen+w.instLen:],
+	}
+	p.err = d.secondarySections(&w, win, p.start, &p.sections)
+	p.w = w
+	return p
+}
+
 // nextWindow decodes the next window into d.tgt. It returns io.EOF at the
 // clean end of the patch.
 func (d *Decoder) nextWindow() error {
 	d.tgt, d.rd = d.tgt[:0], 0
-	winStart := d.pr.off
-	w, err := d.pr.readWindowHeader(int(d.win), &d.hdr, windowLimits{maxWindow: d.opts.maxWindow})
-	if err != nil {
-		return err
+	var p preparedWindow
+	if d.pending != nil {
+		p = <-d.pending
+		d.pending = nil
+	} else {
+		p = d.prepare(d.win, d.out, d.flip)
 	}
-	if d.win >= d.opts.maxWindows {
-		return fmt.Errorf("%w: more than %d windows", ErrLimit, d.opts.maxWindows)
+	if p.err != nil {
+		return p.err
 	}
-	if d.opts.maxOutput >= 0 && w.tgtLen > uint64(d.opts.maxOutput-d.out) {
-		return fmt.Errorf("%w: output exceeds the cap of %d bytes in window %d", ErrLimit, d.opts.maxOutput, d.win)
-	}
-	total := int(w.dataLen + w.instLen + w.addrLen)
-	if d.sect, err = d.pr.readFull(d.sect, total); err != nil {
-		return fmt.Errorf("vcdiff: window %d sections: %w", d.win, err)
-	}
-	sections := [3][]byte{
-		d.sect[:w.dataLen],
-		d.sect[w.dataLen : w.dataLen+w.instLen],
-		d.sect[w.dataLen+w.instLen:],
-	}
-	if err := d.secondarySections(&w, winStart, &sections); err != nil {
-		return err
-	}
+	w := &p.w
+	d.flip ^= 1
+	// Start on the next window. Its result goes to a buffered channel, so
+	// the goroutine never blocks even if the caller abandons the decoder.
+	ch := make(chan preparedWindow, 1)
+	win, out, k := d.win+1, d.out+int64(w.tgtLen), d.flip
+	go func() { ch <- d.prepare(win, out, k) }()
+	d.pending = ch
+
+	winStart := p.start
 	d.tgt = grow(d.tgt, int(w.tgtLen))
-	if err := d.execute(&w, sections[0], sections[1], sections[2]); err != nil {
+	if err := d.execute(w, p.sections[0], p.sections[1], p.sections[2]); err != nil {
 		var ce *CorruptInputError
 		if errors.As(err, &ce) {
 			ce.Offset = winStart
@@ -312,7 +367,7 @@ const parallelSecondaryMin = 32 << 10
 
 // secondarySections decodes the window's secondary-compressed sections in
 // place, concurrently when there are several large ones.
-func (d *Decoder) secondarySections(w *windowHeader, winStart int64, sections *[3][]byte) error {
+func (d *Decoder) secondarySections(w *windowHeader, win, winStart int64, sections *[3][]byte) error {
 	if w.delta == 0 {
 		return nil
 	}
@@ -342,7 +397,7 @@ func (d *Decoder) secondarySections(w *windowHeader, winStart int64, sections *[
 	for i := range sections {
 		if w.delta&(1<<i) != 0 {
 			if errs[i] != nil {
-				return d.wrapSectionErr(errs[i], off, i)
+				return wrapSectionErr(errs[i], win, off, i)
 			}
 			off += int64(len(sections[i]))
 			sections[i] = outs[i]
@@ -353,11 +408,11 @@ func (d *Decoder) secondarySections(w *windowHeader, winStart int64, sections *[
 	return nil
 }
 
-func (d *Decoder) wrapSectionErr(err error, off int64, i int) error {
+func wrapSectionErr(err error, win, off int64, i int) error {
 	if errors.Is(err, ErrLimit) || errors.Is(err, ErrUnsupported) {
-		return fmt.Errorf("vcdiff: window %d %s section: %w", d.win, sectionNames[i], err)
+		return fmt.Errorf("vcdiff: window %d %s section: %w", win, sectionNames[i], err)
 	}
-	return &CorruptInputError{Offset: off, Window: int(d.win), Reason: sectionNames[i] + " section: " + err.Error()}
+	return &CorruptInputError{Offset: off, Window: int(win), Reason: sectionNames[i] + " section: " + err.Error()}
 }
 
 // secondary decodes a secondary-compressed section: varint(decoded size)

@@ -39,8 +39,8 @@ func (s *lzmaStream) reset() {
 }
 
 // decode decodes one section payload (after its varint size prefix), n
-// bytes, and returns them in a buffer the stream owns, valid until its next
-// decode. out is unused (kept for callers that pass a buffer).
+// bytes, and returns them in a buffer the stream owns, valid until the
+// decode after next. out is unused (kept for callers that pass a buffer).
 func (s *lzmaStream) decode(payload []byte, n int, out []byte) ([]byte, error) {
 	first := !s.started
 	if first {

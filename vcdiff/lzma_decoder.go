@@ -247,7 +247,9 @@ func rcLength(rng, code uint32, in []byte, ip int, l *lzmaLenDecoder, posState u
 // coder, literal/match/rep model).
 type lzma2Decoder struct {
 	dictSize int
-	buf      []byte
+	buf      []byte // bufs[cur]
+	bufs     [2][]byte
+	cur      int
 	pos      int // write position in buf
 	base     int // buf index of the last dictionary reset (negative once slid out)
 
@@ -332,19 +334,30 @@ func (d *lzma2Decoder) reserve(n, limit int) {
 	nb := make([]byte, c)
 	copy(nb, d.buf[:d.pos])
 	d.buf = nb
+	d.bufs[d.cur] = nb
 }
 
 // decodeSection decodes the chunks of one section (validated by
-// walkLZMA2Chunks to hold n bytes) and returns them. The slice is valid
-// until the next call.
+// walkLZMA2Chunks to hold n bytes) and returns them. The slice stays valid
+// until the call after next.
 func (d *lzma2Decoder) decodeSection(b []byte, n int) ([]byte, error) {
-	// Keep the last dictionary's worth of history at the front of buf.
-	if keep := min(d.dictSize, d.pos-d.base, d.pos); d.pos > keep {
-		shift := d.pos - keep
-		copy(d.buf, d.buf[shift:d.pos])
-		d.pos = keep
-		d.base -= shift
+	// Sections are decoded alternately into two buffers, so the previous
+	// section stays valid while this one is decoded (the decoder pipelines
+	// windows). The last dictionary's worth of history moves to the front
+	// of the other buffer.
+	keep := min(d.dictSize, d.pos-d.base, d.pos)
+	shift := d.pos - keep
+	old := d.buf[shift:d.pos]
+	d.bufs[d.cur] = d.buf
+	d.cur ^= 1
+	d.buf = d.bufs[d.cur]
+	if len(d.buf) < keep {
+		d.buf = make([]byte, keep)
+		d.bufs[d.cur] = d.buf
 	}
+	copy(d.buf, old)
+	d.pos = keep
+	d.base -= shift
 	start := d.pos
 	limit := start + n
 	for i := 0; i < len(b); {
