@@ -138,6 +138,7 @@ type Decoder struct {
 	sect    [2][]byte
 	flip    int                 // which sect the next prepare uses
 	pending chan preparedWindow // the window being prepared, or nil
+	djw     [2][3][]byte        // DJW section outputs, by sect parity
 	lz      [3]lzmaStream
 	ac      addrCache
 	err     error // sticky error; io.EOF after the last window
@@ -304,7 +305,7 @@ func (d *Decoder) prepare(win, out int64, k int) (p preparedWindow) {
 		sect[w.dataLen : w.dataLen+w.instLen],
 		sect[w.dataLen+w.instLen:],
 	}
-	p.err = d.secondarySections(&w, win, p.start, &p.sections)
+	p.err = d.secondarySections(&w, win, p.start, k, &p.sections)
 	p.w = w
 	return p
 }
@@ -367,7 +368,7 @@ const parallelSecondaryMin = 32 << 10
 
 // secondarySections decodes the window's secondary-compressed sections in
 // place, concurrently when there are several large ones.
-func (d *Decoder) secondarySections(w *windowHeader, win, winStart int64, sections *[3][]byte) error {
+func (d *Decoder) secondarySections(w *windowHeader, win, winStart int64, k int, sections *[3][]byte) error {
 	if w.delta == 0 {
 		return nil
 	}
@@ -387,9 +388,9 @@ func (d *Decoder) secondarySections(w *windowHeader, win, winStart int64, sectio
 			continue
 		}
 		if parallel {
-			wg.Go(func() { outs[i], errs[i] = d.secondary(i, sections[i], w.tgtLen) })
+			wg.Go(func() { outs[i], errs[i] = d.secondary(i, k, sections[i], w.tgtLen) })
 		} else {
-			outs[i], errs[i] = d.secondary(i, sections[i], w.tgtLen)
+			outs[i], errs[i] = d.secondary(i, k, sections[i], w.tgtLen)
 		}
 	}
 	wg.Wait()
@@ -415,9 +416,10 @@ func wrapSectionErr(err error, win, off int64, i int) error {
 	return &CorruptInputError{Offset: off, Window: int(win), Reason: sectionNames[i] + " section: " + err.Error()}
 }
 
-// secondary decodes a secondary-compressed section: varint(decoded size)
+// secondary decodes a secondary-compressed section (index i of a window
+// prepared into buffer set par): varint(decoded size)
 // followed by the compressor's bytes.
-func (d *Decoder) secondary(i int, b []byte, tgtLen uint64) ([]byte, error) {
+func (d *Decoder) secondary(i, par int, b []byte, tgtLen uint64) ([]byte, error) {
 	n, k, err := parseVarint(b)
 	if err != nil || k > maxVarintLen {
 		return nil, errors.New("bad decoded-size prefix")
@@ -434,13 +436,12 @@ func (d *Decoder) secondary(i int, b []byte, tgtLen uint64) ([]byte, error) {
 		// The stream owns the decoded bytes until its next section.
 		return d.lz[i].decode(payload, int(n), nil)
 	case SecondaryDJW:
-		out, err := djwDecode(payload, int(n))
+		// Into the buffer set of this window's parity (see Decoder.sect).
+		out, err := djwDecodeInto(d.djw[par][i], payload, int(n))
 		if err != nil {
 			return nil, err
 		}
-		if len(out) != int(n) {
-			return nil, fmt.Errorf("DJW produced %d bytes, want %d", len(out), n)
-		}
+		d.djw[par][i] = out
 		return out, nil
 	default:
 		return nil, fmt.Errorf("%w: secondary compressor ID %d", ErrUnsupported, d.hdr.Secondary)
