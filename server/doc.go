@@ -71,6 +71,9 @@
 // survive a restart; completing one spools the object once more for the
 // delta engine, so a multipart object needs up to three times its size in
 // temporary disk. There is no cap on concurrent uploads or spool space.
+// Request headers over Config.MaxHeaderBytes (default 16 KiB) get
+// RequestHeaderSectionTooLarge; beyond 1 MiB net/http itself refuses the
+// request with a plain 431 before any handler runs.
 // Bucket creation dates are the server's start time (the Store interface
 // keeps none). ETags are the stored object's opaque version tag, not an
 // MD5 of the content (parts' ETags are MD5s).

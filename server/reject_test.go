@@ -128,6 +128,59 @@ func TestRejections(t *testing.T) {
 			}
 		})
 	}
+	// Presigned PUTs: a good one stores (so the refusals below are the
+	// signature's doing), an expired, a tampered, one signed with the
+	// wrong secret, one for an unknown key and one dated in the future
+	// store nothing.
+	t.Run("presigned PUT", func(t *testing.T) {
+		presign := func(cli *s3.Client, key string, expires time.Duration) string {
+			t.Helper()
+			req, err := s3.NewPresignClient(cli).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sec"), Key: aws.String(key)},
+				s3.WithPresignExpires(expires))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.TrimPrefix(req.URL, h.url)
+		}
+		resp, data := h.rawRequest(t, "PUT", presign(h.cli, "p/presigned.zip", time.Minute), body, nil, false)
+		if resp.StatusCode != 200 {
+			t.Fatalf("valid presigned PUT: %d %s", resp.StatusCode, firstBytes(data))
+		}
+		if got, _ := getBody(t, h.cli, "sec", "p/presigned.zip", ""); !bytes.Equal(got, body) {
+			t.Fatal("valid presigned PUT stored different bytes")
+		}
+		tampered := strings.Replace(presign(h.cli, "p/tp.zip", time.Minute), "/p/tp.zip", "/p/tq.zip", 1)
+		future := presign(h.cli, "p/future.zip", time.Minute)
+		expired := presign(h.cli, "p/expired.zip", time.Minute)
+		for _, c := range []struct {
+			name, path, code string
+			offset           time.Duration
+		}{
+			{"tampered presigned PUT", tampered, "SignatureDoesNotMatch", 0},
+			{"presigned PUT, wrong secret", presign(h.client(testAK, "not-the-secret"), "p/ws.zip", time.Minute), "SignatureDoesNotMatch", 0},
+			{"presigned PUT, unknown access key", presign(h.client("AKIDUNKNOWN", testSK), "p/uk.zip", time.Minute), "InvalidAccessKeyId", 0},
+			{"presigned PUT dated an hour ahead", future, "AccessDenied", -time.Hour},
+			{"expired presigned PUT", expired, "AccessDenied", 2 * time.Minute},
+		} {
+			h.offset.Store(int64(c.offset))
+			expectNothingStored(t, h, c.name, func() {
+				resp, data := h.rawRequest(t, "PUT", c.path, body, nil, false)
+				if resp.StatusCode != 403 || xmlCode(data) != c.code {
+					t.Errorf("%s: %d %q, want 403 %s\n%s", c.name, resp.StatusCode, xmlCode(data), c.code, firstBytes(data))
+				}
+			})
+			h.offset.Store(0)
+		}
+	})
+	// Headers beyond the HTTP server's own limit (1 MiB) are refused by
+	// net/http before the handler runs: 431, not an S3 document, and
+	// nothing stored.
+	expectNothingStored(t, h, "headers over 1 MiB", func() {
+		resp, _ := h.rawRequest(t, "PUT", "/sec/p/huge.zip", body, map[string]string{"X-Filler": strings.Repeat("y", 1<<20+8<<10)}, true)
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("headers over 1 MiB: %d", resp.StatusCode)
+		}
+	})
 	// Malformed CompleteMultipartUpload.
 	cu, err := h.cli.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("sec"), Key: aws.String("p/mp.zip")})
 	if err != nil {
