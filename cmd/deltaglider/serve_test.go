@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -118,13 +120,55 @@ func awsCLI(t *testing.T, aws, url string, args ...string) string {
 	return string(out)
 }
 
+// sampleHeap samples the process's heap in use every 20 ms until the
+// returned function is called, which reports the peak.
+func sampleHeap(t *testing.T) func() uint64 {
+	t.Helper()
+	var peak uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			close(stop)
+			<-done
+		}
+	})
+	return func() uint64 {
+		if !stopped {
+			stopped = true
+			close(stop)
+			<-done
+		}
+		return peak
+	}
+}
+
 func fileSHA(t *testing.T, p string) [32]byte {
 	t.Helper()
-	b, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sha256.Sum256(b)
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return [32]byte(h.Sum(nil))
 }
 
 // TestServeAWSCLI points the aws CLI at `deltaglider serve`, on the
@@ -141,22 +185,34 @@ func TestServeAWSCLI(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// On the embedded store the multipart file is 200 MiB, and the
+		// server (in this process) must move it without holding it in
+		// memory; through to versitygw 20 MiB is enough to go multipart.
+		bigSize := 20 << 20
+		if h.backend == "fs" {
+			bigSize = 200 << 20
+		}
 		big := filepath.Join(dir, "big.bin")
-		bigData := make([]byte, 20<<20)
+		bigData := make([]byte, bigSize)
 		for i := range bigData {
 			bigData[i] = byte(i*7 + i>>13)
 		}
 		if err := os.WriteFile(big, bigData, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		bigSum := sha256.Sum256(bigData)
+		bigRange := bytes.Clone(bigData[bigSize/2-100 : bigSize/2+100])
+		bigData = nil
+		runtime.GC() // the heap sampled below is the server's, not this buffer
 		b := "s3://" + h.bucket
 		awsCLI(t, aws, s.url, "s3", "mb", "s3://cli-made-bucket")
 		for _, n := range []string{"app-1.zip", "app-2.zip", "app-3.zip"} {
 			awsCLI(t, aws, s.url, "s3", "cp", filepath.Join(dir, n), b+"/rel/"+n)
 		}
+		peak := sampleHeap(t)
 		awsCLI(t, aws, s.url, "s3", "cp", big, b+"/rel/big.bin") // multipart (> 8 MB)
 		ls := awsCLI(t, aws, s.url, "s3", "ls", b+"/rel/")
-		for _, want := range []string{" 262144 app-1.zip", " 262144 app-3.zip", " 20971520 big.bin"} {
+		for _, want := range []string{" 262144 app-1.zip", " 262144 app-3.zip", fmt.Sprintf(" %d big.bin", bigSize)} {
 			if !strings.Contains(ls, want) {
 				t.Errorf("ls lacks %q:\n%s", want, ls)
 			}
@@ -170,8 +226,38 @@ func TestServeAWSCLI(t *testing.T) {
 			t.Error("app-3.zip came back different")
 		}
 		awsCLI(t, aws, s.url, "s3", "cp", b+"/rel/big.bin", filepath.Join(dir, "got-big.bin"))
-		if fileSHA(t, filepath.Join(dir, "got-big.bin")) != sha256.Sum256(bigData) {
+		if fileSHA(t, filepath.Join(dir, "got-big.bin")) != bigSum {
 			t.Error("big.bin came back different")
+		}
+		if p := peak(); h.backend == "fs" {
+			t.Logf("peak heap in use while the aws CLI moved %d MiB through serve: %d MiB", bigSize>>20, p>>20)
+			if p > 100<<20 {
+				t.Errorf("peak heap in use %d MiB while moving a %d MiB object", p>>20, bigSize>>20)
+			}
+		}
+		os.Remove(filepath.Join(dir, "got-big.bin"))
+		// An explicit ranged GET (s3api get-object --range), across the
+		// middle of the multipart object, and one on a delta.
+		rangeOut := filepath.Join(dir, "range.bin")
+		cr := awsCLI(t, aws, s.url, "s3api", "get-object", "--bucket", h.bucket, "--key", "rel/big.bin",
+			"--range", fmt.Sprintf("bytes=%d-%d", bigSize/2-100, bigSize/2+99), rangeOut)
+		if got, err := os.ReadFile(rangeOut); err != nil || !bytes.Equal(got, bigRange) {
+			t.Errorf("ranged get of big.bin: %v, %d bytes, equal %v", err, len(got), bytes.Equal(got, bigRange))
+		}
+		if want := fmt.Sprintf("bytes %d-%d/%d", bigSize/2-100, bigSize/2+99, bigSize); !strings.Contains(cr, want) {
+			t.Errorf("ranged get: no ContentRange %q in\n%s", want, cr)
+		}
+		app2, err := os.ReadFile(filepath.Join(dir, "app-2.zip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr = awsCLI(t, aws, s.url, "s3api", "get-object", "--bucket", h.bucket, "--key", "rel/app-2.zip",
+			"--range", "bytes=1000-5999", rangeOut)
+		if got, err := os.ReadFile(rangeOut); err != nil || !bytes.Equal(got, app2[1000:6000]) {
+			t.Errorf("ranged get of a delta: %v, %d bytes", err, len(got))
+		}
+		if !strings.Contains(cr, "bytes 1000-5999/262144") {
+			t.Errorf("ranged get of a delta: no ContentRange in\n%s", cr)
 		}
 		// Server-side copy, then read the copy.
 		awsCLI(t, aws, s.url, "s3", "cp", b+"/rel/app-2.zip", b+"/copies/app-2.zip")
