@@ -131,7 +131,21 @@ func (u *uploads) abortBucket(bucket string) {
 	}
 }
 
+// reservedKey refuses the names the delta engine keeps for itself
+// (reference.bin, *.delta, .deltaglider/), so that a multipart upload to
+// one fails at once instead of after its parts were spooled.
+func reservedKey(key string) error {
+	name := key[strings.LastIndexByte(key, '/')+1:]
+	if name == delta.ReferenceName || strings.HasSuffix(name, delta.DeltaSuffix) || strings.HasPrefix(key, delta.InternalPrefix) {
+		return fmt.Errorf("%w: %q", delta.ErrReservedKey, key)
+	}
+	return nil
+}
+
 func (s *Server) createUpload(rq *request) error {
+	if err := reservedKey(rq.key); err != nil {
+		return err
+	}
 	if err := s.needBucket(rq, rq.bucket); err != nil {
 		return err
 	}
