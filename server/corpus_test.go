@@ -81,6 +81,25 @@ func TestCorpusSavings(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^deltaglider_objects_stored_total\{storage="delta"\} 10$`).Match(body) && len(files) == 10 {
 		t.Errorf("metrics do not count 10 deltas:\n%s", body)
 	}
+	metric := func(name string) int64 {
+		m := regexp.MustCompile(`(?m)^` + name + ` (\d+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("no %s in metrics:\n%s", name, body)
+		}
+		n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+		return n
+	}
+	// Bytes in: at least every original byte (plus framing); bytes
+	// stored: what the disk holds for the bucket (reference + deltas).
+	if in := metric("deltaglider_received_bytes_total"); in < original {
+		t.Errorf("received_bytes_total %d < %d bytes uploaded", in, original)
+	}
+	if o := metric("deltaglider_original_bytes_total"); o != original {
+		t.Errorf("original_bytes_total %d, uploaded %d", o, original)
+	}
+	if st := metric("deltaglider_stored_bytes_total"); st != stored {
+		t.Errorf("stored_bytes_total %d, on disk %d", st, stored)
+	}
 	if !regexp.MustCompile(`(?m)^deltaglider_http_request_duration_seconds_count\{op="PutObject"\} \d+$`).Match(body) {
 		t.Errorf("no PutObject latency histogram:\n%s", body)
 	}
