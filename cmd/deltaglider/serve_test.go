@@ -29,6 +29,7 @@ const (
 // serving is a `deltaglider serve` running in-process.
 type serving struct {
 	url    string
+	first  string // the first line serve printed
 	stop   func() result
 	stderr *bytes.Buffer
 }
@@ -37,13 +38,21 @@ type serving struct {
 // 127.0.0.1:0 and returns its URL once it listens.
 func startServe(t *testing.T, h *cliHarness, extra ...string) *serving {
 	t.Helper()
+	return startServeArgs(t, h, append([]string{"--listen", "127.0.0.1:0", "--access-key", serveAK, "--secret-key", serveSK,
+		"--spool-dir", t.TempDir()}, extra...)...)
+}
+
+// startServeArgs runs `deltaglider serve` with exactly the given serve
+// flags. The URL it returns dials 127.0.0.1 even when serve listens on
+// every address.
+func startServeArgs(t *testing.T, h *cliHarness, serveArgs ...string) *serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	var errb bytes.Buffer
 	args := append([]string{"deltaglider"}, h.flags...)
-	args = append(args, "serve", "--listen", "127.0.0.1:0", "--access-key", serveAK, "--secret-key", serveSK,
-		"--spool-dir", t.TempDir())
-	args = append(args, extra...)
+	args = append(args, "serve")
+	args = append(args, serveArgs...)
 	done := make(chan int, 1)
 	var outb bytes.Buffer
 	go func() {
@@ -59,12 +68,12 @@ func startServe(t *testing.T, h *cliHarness, extra ...string) *serving {
 	}
 	outb.WriteString(line)
 	go io.Copy(&outb, br)
-	m := regexp.MustCompile(`serving S3 on (http://127\.0\.0\.1:\d+) `).FindStringSubmatch(line)
+	m := regexp.MustCompile(`serving S3 on http://(\S+):(\d+) `).FindStringSubmatch(line)
 	if m == nil {
 		cancel()
 		t.Fatalf("unexpected first line %q", line)
 	}
-	s := &serving{url: m[1], stderr: &errb}
+	s := &serving{url: "http://127.0.0.1:" + m[2], first: line, stderr: &errb}
 	stopped := false
 	var res result
 	s.stop = func() result {
@@ -309,9 +318,12 @@ func TestServeAWSCLI(t *testing.T) {
 }
 
 // TestServeRefusesOpenWithoutAuth: a non-loopback address needs
-// credentials or --insecure-no-auth.
+// credentials (flags or DG_SERVE_* environment) or --insecure-no-auth;
+// loopback without credentials serves unauthenticated.
 func TestServeRefusesOpenWithoutAuth(t *testing.T) {
 	h := newHarness(t, "fs")
+	t.Setenv("DG_SERVE_ACCESS_KEY", "")
+	t.Setenv("DG_SERVE_SECRET_KEY", "")
 	r := h.run("serve", "--listen", "0.0.0.0:0")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "refusing to serve without credentials") {
 		t.Errorf("no credentials on 0.0.0.0: %v", r)
@@ -323,5 +335,54 @@ func TestServeRefusesOpenWithoutAuth(t *testing.T) {
 	r = h.run("serve", "--listen", "nonsense")
 	if r.code != exitUsage {
 		t.Errorf("bad --listen: %v", r)
+	}
+	for _, addr := range []string{":0", "[::]:0", "0.0.0.0:0"} {
+		if r := h.run("serve", "--listen", addr); r.code != exitUsage || !strings.Contains(r.stderr, "not a loopback address") {
+			t.Errorf("no credentials on %s: %v", addr, r)
+		}
+	}
+
+	anon := func(s *serving, path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	// Without credentials on loopback: no authentication.
+	s := startServeArgs(t, h, "--listen", "localhost:0")
+	if !strings.Contains(s.first, "no authentication") {
+		t.Errorf("loopback without credentials: %q", s.first)
+	}
+	if code, body := anon(s, "/"); code != 200 || !strings.Contains(body, "<ListAllMyBucketsResult") {
+		t.Errorf("anonymous ListBuckets on loopback: %d %.300s", code, body)
+	}
+	s.stop()
+	// --insecure-no-auth opens a non-loopback address without credentials.
+	s = startServeArgs(t, h, "--listen", "0.0.0.0:0", "--insecure-no-auth")
+	code, _ := anon(s, "/")
+	s.stop()
+	if !strings.Contains(s.first, "no authentication") || code != 200 {
+		t.Errorf("--insecure-no-auth on 0.0.0.0: %q, anonymous ListBuckets %d", s.first, code)
+	}
+	// Credentials from the environment allow a non-loopback address, and
+	// are enforced.
+	t.Setenv("DG_SERVE_ACCESS_KEY", serveAK)
+	t.Setenv("DG_SERVE_SECRET_KEY", serveSK)
+	s = startServeArgs(t, h, "--listen", "0.0.0.0:0")
+	defer s.stop()
+	if !strings.Contains(s.first, "SigV4 required") {
+		t.Errorf("credentials from the environment: %q", s.first)
+	}
+	if code, body := anon(s, "/"); code != 403 || !strings.Contains(body, "<Code>AccessDenied</Code>") {
+		t.Errorf("anonymous request with credentials from the environment: %d %.300s", code, body)
+	}
+	if aws, err := exec.LookPath("aws"); err == nil {
+		if ls := awsCLI(t, aws, s.url, "s3", "ls"); !strings.Contains(ls, h.bucket) {
+			t.Errorf("aws s3 ls with the environment's credentials:\n%s", ls)
+		}
 	}
 }
