@@ -479,7 +479,15 @@ func (s *Server) listUploads(rq *request) error {
 		return err
 	}
 	q := rq.r.URL.Query()
-	prefix := q.Get("prefix")
+	prefix, keyMarker, idMarker := q.Get("prefix"), q.Get("key-marker"), q.Get("upload-id-marker")
+	maxU := 1000
+	if v := q.Get("max-uploads"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errInvalidArgument("max-uploads must be a non-negative integer")
+		}
+		maxU = min(n, 1000)
+	}
 	type item struct {
 		Key          string
 		UploadID     string `xml:"UploadId"`
@@ -489,31 +497,43 @@ func (s *Server) listUploads(rq *request) error {
 		Initiated    string
 	}
 	res := struct {
-		XMLName        xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListMultipartUploadsResult"`
-		Bucket         string
-		KeyMarker      string
-		UploadIDMarker string `xml:"UploadIdMarker"`
-		Prefix         string
-		MaxUploads     int
-		IsTruncated    bool
-		Uploads        []item `xml:"Upload"`
-	}{Bucket: rq.bucket, Prefix: prefix, MaxUploads: 1000}
+		XMLName            xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListMultipartUploadsResult"`
+		Bucket             string
+		KeyMarker          string
+		UploadIDMarker     string `xml:"UploadIdMarker"`
+		NextKeyMarker      string `xml:",omitempty"`
+		NextUploadIDMarker string `xml:"NextUploadIdMarker,omitempty"`
+		Prefix             string
+		MaxUploads         int
+		IsTruncated        bool
+		Uploads            []item `xml:"Upload"`
+	}{Bucket: rq.bucket, KeyMarker: keyMarker, UploadIDMarker: idMarker, Prefix: prefix, MaxUploads: maxU}
+	var all []item
 	s.uploads.mu.Lock()
 	for _, up := range s.uploads.m {
-		if up.bucket == rq.bucket && strings.HasPrefix(up.key, prefix) {
-			res.Uploads = append(res.Uploads, item{up.key, up.id, serverOwner, serverOwner, "STANDARD",
-				up.created.Format(s3TimeFormat)})
+		if up.bucket != rq.bucket || !strings.HasPrefix(up.key, prefix) {
+			continue
 		}
+		// After the markers: keys past key-marker, and with
+		// upload-id-marker also key-marker's uploads past that id.
+		if keyMarker != "" && (up.key < keyMarker || up.key == keyMarker && (idMarker == "" || up.id <= idMarker)) {
+			continue
+		}
+		all = append(all, item{up.key, up.id, serverOwner, serverOwner, "STANDARD", up.created.Format(s3TimeFormat)})
 	}
 	s.uploads.mu.Unlock()
-	slices.SortFunc(res.Uploads, func(a, b item) int {
+	slices.SortFunc(all, func(a, b item) int {
 		if c := strings.Compare(a.Key, b.Key); c != 0 {
 			return c
 		}
 		return strings.Compare(a.UploadID, b.UploadID)
 	})
-	if len(res.Uploads) > 1000 {
-		res.Uploads, res.IsTruncated = res.Uploads[:1000], true
+	if len(all) > maxU {
+		all, res.IsTruncated = all[:maxU], true
+		if maxU > 0 {
+			res.NextKeyMarker, res.NextUploadIDMarker = all[maxU-1].Key, all[maxU-1].UploadID
+		}
 	}
+	res.Uploads = all
 	return writeXML(rq, res)
 }

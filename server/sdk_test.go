@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -712,5 +713,46 @@ func TestStreamingPutBoundedMemory(t *testing.T) {
 	t.Logf("peak heap in use during a 128 MiB single PUT and GET: %d MiB", peak>>20)
 	if peak > 64<<20 {
 		t.Errorf("peak heap in use %d MiB while moving a 128 MiB object in one request", peak>>20)
+	}
+}
+
+// TestListMultipartUploadsPaging lists uploads in pages of two with the
+// SDK's paginator (key-marker, upload-id-marker, NextKeyMarker), and by
+// prefix.
+func TestListMultipartUploadsPaging(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.mkBucket(t, "mpl")
+	var want []string
+	for _, k := range []string{"b/1.zip", "a/2.zip", "a/1.zip", "a/2.zip", "c/1.zip"} {
+		cu, err := h.cli.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("mpl"), Key: aws.String(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, k+" "+*cu.UploadId)
+	}
+	slices.Sort(want) // by key, then upload id
+	var got []string
+	pages := 0
+	p := s3.NewListMultipartUploadsPaginator(h.cli, &s3.ListMultipartUploadsInput{Bucket: aws.String("mpl"), MaxUploads: aws.Int32(2)})
+	for p.HasMorePages() {
+		pg, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if len(pg.Uploads) > 2 {
+			t.Errorf("page of %d uploads with max-uploads 2", len(pg.Uploads))
+		}
+		for _, u := range pg.Uploads {
+			got = append(got, *u.Key+" "+*u.UploadId)
+		}
+	}
+	if !slices.Equal(got, want) || pages != 3 {
+		t.Errorf("paged uploads (%d pages):\n%v\nwant\n%v", pages, got, want)
+	}
+	lu, err := h.cli.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("mpl"), Prefix: aws.String("a/")})
+	if err != nil || len(lu.Uploads) != 3 || *lu.IsTruncated {
+		t.Errorf("uploads under a/: %v %d", err, len(lu.Uploads))
 	}
 }
