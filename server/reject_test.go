@@ -112,6 +112,8 @@ func TestRejections(t *testing.T) {
 		{"crc32 header mismatch", "PUT", "/sec/p/crc.zip", map[string]string{"X-Amz-Checksum-Crc32": "AAAAAA=="}, body, true, 400, "BadDigest"},
 		{"malformed XML DeleteObjects", "POST", "/sec?delete", nil, []byte("<Delete><Object><Key>p/seed.zip</Key>"), true, 400, "MalformedXML"},
 		{"empty DeleteObjects", "POST", "/sec?delete", nil, []byte("<Delete></Delete>"), true, 400, "MalformedXML"},
+		{"DeleteObjects of 1001 keys", "POST", "/sec?delete", nil, []byte("<Delete>" + strings.Repeat("<Object><Key>p/seed.zip</Key></Object>", 1001) + "</Delete>"), true, 400, "MalformedXML"},
+		{"oversized XML body", "POST", "/sec?delete", nil, []byte("<Delete>" + strings.Repeat(" ", 2<<20) + "</Delete>"), true, 400, "MaxMessageLengthExceeded"},
 		{"malformed XML CreateBucket", "PUT", "/newbucket", nil, []byte("<CreateBucketConfiguration><Loc"), true, 400, "MalformedXML"},
 		{"unsupported sub-resource", "PUT", "/sec?acl", nil, nil, true, 501, "NotImplemented"},
 		{"unknown upload", "PUT", "/sec/p/u.zip?partNumber=1&uploadId=" + strings.Repeat("ab", 16), nil, body, true, 404, "NoSuchUpload"},
