@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/bsdiff.sh: package bsdiff against Debian bsdiff 4.3, xdelta3 -9 (the
-# VCDIFF path of the Python DeltaGlider), deltaglider's own VCDIFF encoder
-# (bench/stored) and zstd -19 --patch-from, on the elf-esbuild series in the
+# bench/bsdiff.sh: package bsdiff against Debian bsdiff 4.3, Matthew Endsley's
+# bsdiff (the C code that cgo bindings such as icedream/go-bsdiff wrap),
+# xdelta3 -9 (the VCDIFF path of the Python DeltaGlider), deltaglider's own
+# VCDIFF encoder (bench/stored) and zstd -19 --patch-from, on the elf-esbuild series in the
 # DeltaGlider scheme (version 0 is the reference, every later version is a
 # delta against it). Prints a markdown table on stdout.
 #
@@ -12,16 +13,25 @@
 #   CORPUS  corpus directory (default ~/.cache/deltaglider-corpus)
 #   SERIES  series name (default elf-esbuild)
 #   LIMIT   only the first LIMIT later versions (default: all)
-#   TOOLS   subset of: ours bsdiff xd3-9 dg-vcdiff zstd-19 (default: all)
+#   TOOLS   subset of: ours ours43 bsdiff endsley xd3-9 dg-vcdiff zstd-19
+#           (default: all but ours43; endsley only when its binary exists)
+#   ENDSLEY_BSDIFF  Endsley's bsdiff (default: $DELTAGLIDER_ENDSLEY_BSDIFF, else
+#           where scripts/test.sh builds it from npm node-bsdiff)
 #
-# Every patch of ours is applied with Debian bspatch and with our decoder and
-# compared byte for byte; a mismatch aborts the run. Time is user+sys CPU seconds and peak RSS
+# ours = bsdiff.Diff in BSDIFF40, ours43 = the same in ENDSLEY/BSDIFF43 (the
+# format endsley writes). Every patch of ours is applied with Debian bspatch
+# (BSDIFF40) and with our decoder and compared byte for byte, and so is every
+# endsley patch by our decoder; a mismatch aborts the run. Time is user+sys CPU seconds and peak RSS
 # from /usr/bin/time -v (whole process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-$HOME/.cache/deltaglider-corpus}
 SERIES=${SERIES:-elf-esbuild}
-TOOLS=${TOOLS:-"ours bsdiff xd3-9 dg-vcdiff zstd-19"}
+ENDSLEY_BSDIFF=${ENDSLEY_BSDIFF:-${DELTAGLIDER_ENDSLEY_BSDIFF:-${XDG_CACHE_HOME:-$HOME/.cache}/deltaglider-tools/node-bsdiff-0.1.9/bsdiff}}
+if [ -z "${TOOLS:-}" ]; then
+	TOOLS="ours bsdiff xd3-9 dg-vcdiff zstd-19"
+	if [ -x "$ENDSLEY_BSDIFF" ]; then TOOLS+=" endsley"; else echo "no Endsley bsdiff at $ENDSLEY_BSDIFF: endsley column dropped" >&2; fi
+fi
 LIMIT=${LIMIT:-0}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -65,6 +75,18 @@ for rel in "${TARGETS[@]}"; do
 		SECS[ours-dec,$v]=$CPU; MEM[ours-dec,$v]=$RSS_MB
 		cmp -s "$WORK/ours.new2" "$tgt" || { echo "MISMATCH: our decode of our patch for $v" >&2; exit 1; }
 	fi
+	if has ours43; then
+		measure "$WORK/bsdiffbench" diff -format BSDIFF43 "$REF" "$tgt" "$WORK/ours43"
+		SIZE[ours43,$v]=$(stat -c %s "$WORK/ours43"); SECS[ours43,$v]=$CPU; MEM[ours43,$v]=$RSS_MB
+		"$WORK/bsdiffbench" patch "$REF" "$WORK/ours43" "$WORK/ours43.new"
+		cmp -s "$WORK/ours43.new" "$tgt" || { echo "MISMATCH: our decode of our BSDIFF43 patch for $v" >&2; exit 1; }
+	fi
+	if has endsley; then
+		measure "$ENDSLEY_BSDIFF" "$REF" "$tgt" "$WORK/endsley"
+		SIZE[endsley,$v]=$(stat -c %s "$WORK/endsley"); SECS[endsley,$v]=$CPU; MEM[endsley,$v]=$RSS_MB
+		"$WORK/bsdiffbench" patch "$REF" "$WORK/endsley" "$WORK/endsley.new"
+		cmp -s "$WORK/endsley.new" "$tgt" || { echo "MISMATCH: our decode of Endsley's patch for $v" >&2; exit 1; }
+	fi
 	if has bsdiff; then
 		measure bsdiff "$REF" "$tgt" "$WORK/deb"
 		SIZE[bsdiff,$v]=$(stat -c %s "$WORK/deb"); SECS[bsdiff,$v]=$CPU; MEM[bsdiff,$v]=$RSS_MB
@@ -84,10 +106,10 @@ done
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f %%", 100*a/b}'; }
 cols=()
-for t in ours bsdiff xd3-9 dg-vcdiff zstd-19; do has "$t" && cols+=("$t"); done
+for t in ours ours43 bsdiff endsley xd3-9 dg-vcdiff zstd-19; do has "$t" && cols+=("$t"); done
 hdr="| version | target bytes |"; sep="|---|---|"
 for t in "${cols[@]}"; do hdr+=" $t |"; sep+="---|"; done
-echo "Patch size (% of target); ours = package bsdiff, BSDIFF40:"
+echo "Patch size (% of target); ours = package bsdiff, BSDIFF40; ours43 = the same, ENDSLEY/BSDIFF43:"
 echo
 echo "$hdr"; echo "$sep"
 declare -A TOT
@@ -113,7 +135,7 @@ echo "Encode CPU seconds (user+sys) / peak RSS MB; decode of our patch by us (ou
 echo
 hdr="| version |"; sep="|---|"
 tcols=()
-for t in ours bsdiff xd3-9 zstd-19; do has "$t" && { tcols+=("$t"); hdr+=" $t |"; sep+="---|"; }; done
+for t in ours ours43 bsdiff endsley xd3-9 zstd-19; do has "$t" && { tcols+=("$t"); hdr+=" $t |"; sep+="---|"; }; done
 if has ours; then tcols+=(ours-dec bspatch); hdr+=" ours-dec | bspatch |"; sep+="---|---|"; fi
 echo "$hdr"; echo "$sep"
 for rel in "${TARGETS[@]}"; do

@@ -20,9 +20,12 @@
 //     interleaved control triples, diff bytes and extra bytes.
 //
 // Interoperability is tested both ways against the Debian bsdiff/bspatch
-// 4.3 binaries (BSDIFF40), including an 11 MB ELF pair. No reference
-// implementation of BSDIFF43 was available, so that format is tested by
-// round trips through this package only.
+// 4.3 binaries (BSDIFF40), including an 11 MB ELF pair. For BSDIFF43, the
+// patches of Matthew Endsley's bsdiff (built by scripts/test.sh from the
+// npm package node-bsdiff) are applied by this package, on generated pairs
+// and on the 11 MB ELF pair in both directions. No Endsley bspatch was
+// available, so our BSDIFF43 patches are checked by re-framing their
+// content as BSDIFF40 for the Debian bspatch.
 //
 // # Encoder
 //

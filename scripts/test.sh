@@ -14,11 +14,34 @@ command -v aws >/dev/null || need_apt+=(awscli)
 command -v bspatch >/dev/null || need_apt+=(bsdiff)   # bsdiff interop oracle (BSDIFF40)
 command -v bzip2 >/dev/null || need_apt+=(bzip2)
 command -v gzip >/dev/null || need_apt+=(gzip)
+# Endsley's bsdiff (ENDSLEY/BSDIFF43 writer), an interop oracle for bsdiff/:
+# built below from the npm package node-bsdiff into the tools cache, never
+# vendored. internal/testtool.EndsleyBsdiff finds it (or $DELTAGLIDER_ENDSLEY_BSDIFF).
+ENDSLEY_VER=0.1.9 ENDSLEY_SHA256=4124f71886cb06c298df5f668460a471964e388cc106303432b96fc6accb7679
+ENDSLEY_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/deltaglider-tools/node-bsdiff-$ENDSLEY_VER"
+if [ ! -x "$ENDSLEY_DIR/bsdiff" ]; then
+  command -v npm >/dev/null || need_apt+=(npm)
+  command -v gcc >/dev/null || need_apt+=(gcc)
+  [ -e /usr/include/bzlib.h ] || need_apt+=(libbz2-dev)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[test] installing ${need_apt[*]} with apt-get" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+if [ ! -x "$ENDSLEY_DIR/bsdiff" ]; then
+  echo "[test] building Endsley bsdiff from npm node-bsdiff@$ENDSLEY_VER into $ENDSLEY_DIR" >&2
+  mkdir -p "$ENDSLEY_DIR"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-bsdiff@$ENDSLEY_VER" >/dev/null)
+  echo "$ENDSLEY_SHA256  $tmp/node-bsdiff-$ENDSLEY_VER.tgz" | sha256sum -c --quiet
+  tar -xzf "$tmp/node-bsdiff-$ENDSLEY_VER.tgz" -C "$tmp" package/src/bsdiff
+  gcc -O2 -DBSDIFF_EXECUTABLE -o "$ENDSLEY_DIR/bsdiff.tmp" "$tmp/package/src/bsdiff/bsdiff.c" -lbz2
+  mv "$ENDSLEY_DIR/bsdiff.tmp" "$ENDSLEY_DIR/bsdiff"
+  rm -rf "$tmp"
+fi
+export DELTAGLIDER_ENDSLEY_BSDIFF="$ENDSLEY_DIR/bsdiff"
 
 bash "$HERE/scripts/fetch-test-corpus.sh"
 

@@ -83,3 +83,39 @@ func SeriesFiles(series string) ([]string, error) {
 	}
 	return out, sc.Err()
 }
+
+// EndsleyBsdiffVersion is the node-bsdiff npm package whose
+// src/bsdiff/bsdiff.c (Matthew Endsley's bsdiff, with its command-line
+// main) scripts/test.sh builds into the tools cache as the reference
+// ENDSLEY/BSDIFF43 writer.
+const EndsleyBsdiffVersion = "0.1.9"
+
+// ToolsDir is where scripts/test.sh builds test oracles that no package
+// manager installs: ${XDG_CACHE_HOME:-~/.cache}/deltaglider-tools.
+func ToolsDir() string {
+	dir := os.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(dir, "deltaglider-tools")
+}
+
+// EndsleyBsdiff returns the path of Endsley's bsdiff executable (writes
+// ENDSLEY/BSDIFF43 patches: `bsdiff old new patch`): $DELTAGLIDER_ENDSLEY_BSDIFF,
+// else the binary scripts/test.sh builds under ToolsDir. It skips the test,
+// or fails it under DELTAGLIDER_REQUIRE_TOOLS=1, when neither is an
+// executable file.
+func EndsleyBsdiff(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("DELTAGLIDER_ENDSLEY_BSDIFF")
+	if p == "" {
+		p = filepath.Join(ToolsDir(), "node-bsdiff-"+EndsleyBsdiffVersion, "bsdiff")
+	}
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		Missing(t, "Endsley bsdiff (ENDSLEY/BSDIFF43 writer) not found at "+p+
+			" (set DELTAGLIDER_ENDSLEY_BSDIFF, or run scripts/test.sh, which builds it from npm node-bsdiff@"+
+			EndsleyBsdiffVersion+")")
+	}
+	return p
+}
