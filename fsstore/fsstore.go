@@ -63,6 +63,10 @@ type options struct {
 	noSync    bool
 	tmpMaxAge time.Duration
 	perm      fs.FileMode
+	// xattrLimit, if positive, makes blobs longer than it (New's probe
+	// included) fail as too large for an xattr (tests only: real limits
+	// depend on the file system, e.g. about 4 KiB on ext4).
+	xattrLimit int
 }
 
 // Option configures New.
@@ -100,10 +104,6 @@ type Store struct {
 	dir     string
 	opts    options
 	sidecar bool // metadata in sidecar files by default
-	// xattrLimit, if positive, makes blobs longer than it take the
-	// too-large-for-an-xattr path (tests; real limits depend on the file
-	// system, e.g. about 4 KiB on ext4).
-	xattrLimit int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -159,7 +159,11 @@ func (s *Store) probeXattr() error {
 	}
 	defer s.root.Remove(name)
 	defer f.Close()
-	return setXattr(f, []byte("{}"))
+	probe := []byte("{}")
+	if s.opts.xattrLimit > 0 && len(probe) > s.opts.xattrLimit {
+		return errXattrTooLarge
+	}
+	return setXattr(f, probe)
 }
 
 // Close releases the store's handle on its directory.

@@ -422,8 +422,8 @@ func TestForeignFiles(t *testing.T) {
 // TestAutoFallsBackToSidecar stores metadata too large for the file
 // system's xattrs.
 func TestAutoFallsBackToSidecar(t *testing.T) {
-	s, b := newBucket(t) // MetadataAuto
-	s.xattrLimit = 512   // as if the file system took only 512 bytes
+	s, b := newBucket(t)    // MetadataAuto
+	s.opts.xattrLimit = 512 // as if the file system took only 512 bytes
 	big := map[string]string{}
 	for i := range 8 {
 		big[fmt.Sprintf("k%d", i)] = strings.Repeat("v", 200)

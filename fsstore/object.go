@@ -159,7 +159,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 			return store.ObjectInfo{}, err
 		}
 		err = errXattrTooLarge
-		if s.xattrLimit <= 0 || len(data) <= s.xattrLimit {
+		if s.opts.xattrLimit <= 0 || len(data) <= s.opts.xattrLimit {
 			err = setXattr(f, data)
 		}
 		if err != nil {

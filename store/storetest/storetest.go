@@ -36,7 +36,10 @@
 //     store.ListFolder;
 //   - a body shorter or longer than PutOptions.Size, a failing body and a
 //     cancelled context store nothing, also for a conditional create;
-//   - DeleteMany of more than 1000 keys (one S3 batch).
+//   - DeleteMany of more than 1000 keys (one S3 batch);
+//   - store.NewReaderAt over the store's ranged Gets (random, sequential
+//     and concurrent reads against the written bytes; ErrObjectChanged
+//     once the object is replaced or deleted).
 package storetest
 
 import (
@@ -114,6 +117,7 @@ func Run(t *testing.T, newStore NewStoreFunc, opts ...Option) {
 		{"Buckets", testBuckets},
 		{"Delete", testDelete},
 		{"Copy", testCopy},
+		{"ReaderAt", testReaderAt},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
