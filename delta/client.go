@@ -3,6 +3,7 @@ package delta
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -91,6 +92,9 @@ type Info struct {
 	Size       int64
 	StoredSize int64
 	SHA256     string // of the original; "" for plain objects
+	// MD5 is the hex MD5 of the original when recorded (dg-md5, which
+	// this package and the proxy write; the Python tool does not).
+	MD5 string
 	// ContentType and Metadata are the caller's, DeltaGlider fields removed.
 	ContentType string
 	Metadata    map[string]string
@@ -146,11 +150,12 @@ type PutOptions struct {
 	Progress ProgressFunc
 }
 
-// source is a target materialised for random access with its digest.
+// source is a target materialised for random access with its digests.
 type source struct {
 	r      io.ReaderAt
 	size   int64
 	sha256 string
+	md5    string
 	head   []byte
 	clean  func()
 }
@@ -174,15 +179,16 @@ func (c *Client) materialize(ctx context.Context, r io.Reader, size int64, prog 
 					return nil, fmt.Errorf("delta: body is %d bytes, expected %d", n, size)
 				}
 				sec := io.NewSectionReader(f, off, n)
-				h := sha256.New()
-				if _, err := io.Copy(h, ctxReader{ctx, progressReader{sec, prog, 0}.reader()}); err != nil {
+				h, m := sha256.New(), md5.New()
+				if _, err := io.Copy(io.MultiWriter(h, m), ctxReader{ctx, progressReader{sec, prog, 0}.reader()}); err != nil {
 					return nil, err
 				}
 				head := make([]byte, min(n, SniffLen))
 				if _, err := sec.ReadAt(head, 0); err != nil && err != io.EOF {
 					return nil, err
 				}
-				return &source{r: sec, size: n, sha256: hex.EncodeToString(h.Sum(nil)), head: head, clean: func() {}}, nil
+				return &source{r: sec, size: n, sha256: hex.EncodeToString(h.Sum(nil)), md5: hex.EncodeToString(m.Sum(nil)),
+					head: head, clean: func() {}}, nil
 			}
 		}
 	}
@@ -191,8 +197,8 @@ func (c *Client) materialize(ctx context.Context, r io.Reader, size int64, prog 
 		return nil, err
 	}
 	os.Remove(tmp.Name()) // unlinked: nothing is left behind, even on a crash
-	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	h, m := sha256.New(), md5.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h, m), 1<<20)
 	n, err := io.Copy(bw, ctxReader{ctx, progressReader{r, prog, 0}.reader()})
 	if err == nil {
 		err = bw.Flush()
@@ -209,7 +215,8 @@ func (c *Client) materialize(ctx context.Context, r io.Reader, size int64, prog 
 		tmp.Close()
 		return nil, err
 	}
-	return &source{r: tmp, size: n, sha256: hex.EncodeToString(h.Sum(nil)), head: head, clean: func() { tmp.Close() }}, nil
+	return &source{r: tmp, size: n, sha256: hex.EncodeToString(h.Sum(nil)), md5: hex.EncodeToString(m.Sum(nil)),
+		head: head, clean: func() { tmp.Close() }}, nil
 }
 
 func (s *source) reader() io.Reader { return io.NewSectionReader(s.r, 0, s.size) }
@@ -276,7 +283,7 @@ func (c *Client) Put(ctx context.Context, bucket, key string, r io.Reader, opts 
 
 func (c *Client) baseMeta(name string, src *source) meta {
 	return meta{Tool: c.o.tool, OriginalName: name, FileSHA256: src.sha256, FileSize: src.size,
-		CreatedAt: timestamp(c.now()), DeltaSize: -1}
+		CreatedAt: timestamp(c.now()), DeltaSize: -1, MD5: src.md5}
 }
 
 func (c *Client) putDirect(ctx context.Context, bucket, key string, src *source, opts PutOptions, reason string) (Info, error) {
@@ -293,7 +300,7 @@ func (c *Client) putDirect(ctx context.Context, bucket, key string, src *source,
 		return Info{}, fmt.Errorf("delta: Put %s: removing the old delta: %w", key, err)
 	}
 	return Info{Bucket: bucket, Key: key, StoredKey: key, StoredAs: Direct, Size: src.size,
-		StoredSize: oi.Size, SHA256: src.sha256, ContentType: opts.ContentType, Metadata: opts.Metadata,
+		StoredSize: oi.Size, SHA256: src.sha256, MD5: src.md5, ContentType: opts.ContentType, Metadata: opts.Metadata,
 		ModTime: oi.ModTime, ETag: oi.ETag, Reason: reason}, nil
 }
 
@@ -329,8 +336,10 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	case errors.Is(err, store.ErrNotExist):
 		// Seed the deltaspace. The conditional create makes exactly one
 		// racing writer the seeder; the others use its reference.
+		// Python writes source-name only; the proxy also needs
+		// original-name and file-size (and md5) to read a reference.
 		m := c.baseMeta(name, src)
-		m.OriginalName, m.SourceName, m.FileSize, m.Note = "", name, -1, noteReference
+		m.SourceName, m.Note = name, noteReference
 		refInfo, err = c.s.Put(ctx, bucket, rk, src.reader(), store.PutOptions{
 			Size: src.size, Metadata: m.encode(nil), IfNotExists: true})
 		switch {
@@ -466,10 +475,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	m.RefKey, m.RefPath, m.RefSHA256 = rk, ReferenceName, ref.SHA256
 	m.DeltaSize = dsize
 	m.DeltaCmd = fmt.Sprintf("deltaglider-go %s -%d -S %s -s %s %s %s%s", codecName, c.o.level, secondaryName(c.o.secondary), ReferenceName, name, name, DeltaSuffix)
-	m.Note = noteDelta
-	if seeded {
-		m.Note = noteZeroDiff
-	}
+	m.Note = noteDelta // also for the zero-diff delta: see noteReference
 	if codecName != CodecVCDIFF {
 		m.Codec = codecName
 	}
@@ -499,7 +505,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 		return Info{}, false, fmt.Errorf("delta: Put %s: removing the old direct object: %w", key, err)
 	}
 	return Info{Bucket: bucket, Key: key, StoredKey: key + DeltaSuffix, StoredAs: Delta, Size: src.size,
-		StoredSize: dsize, SHA256: src.sha256, ContentType: opts.ContentType, Metadata: opts.Metadata,
+		StoredSize: dsize, SHA256: src.sha256, MD5: src.md5, ContentType: opts.ContentType, Metadata: opts.Metadata,
 		ModTime: oi.ModTime, ETag: oi.ETag, RefKey: rk, RefSHA256: ref.SHA256, Codec: codecName,
 		CreatedReference: seeded}, false, nil
 }

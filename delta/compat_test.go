@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -335,5 +336,74 @@ func TestSecondaryCompressionInterop(t *testing.T) {
 	t.Logf("delta sizes: %v", sizes)
 	if sizes["lzma"] >= sizes["none"] {
 		t.Errorf("LZMA secondary did not shrink the delta: %v", sizes)
+	}
+}
+
+// pyMetaCheck parses metadata the way the Python DeltaGlider v6 does
+// (core/models.py DeltaMeta.from_dict for deltas, the reference's
+// dg-file-sha256 for new deltas, dg-compression for direct objects), with
+// Python's own int() and datetime.fromisoformat, and prints one line per
+// object: "ok <key>" or the exception.
+const pyMetaCheck = `
+import json, sys
+from datetime import datetime
+for o in json.load(sys.stdin):
+    md, key = o["md"], o["key"]
+    try:
+        if o["kind"] == "delta":
+            for f in ("tool", "original-name", "file-sha256", "ref-key", "ref-sha256"):
+                assert md["dg-" + f], f
+            int(md["dg-file-size"]); int(md["dg-delta-size"])
+            datetime.fromisoformat(md["dg-created-at"].rstrip("Z"))
+            assert md["dg-ref-key"] == o["ref"], md["dg-ref-key"]
+            assert md.get("dg-note") in (None, "delta", "zero-diff (reference identical)")
+        elif o["kind"] == "reference":
+            assert len(md["dg-file-sha256"]) == 64
+            datetime.fromisoformat(md["dg-created-at"].rstrip("Z"))
+        else:
+            assert md["dg-compression"] == "none"
+            assert len(md["dg-file-sha256"]) == 64
+            int(md["dg-file-size"])
+        print("ok", key)
+    except Exception as e:
+        print("bad", key, repr(e))
+`
+
+// TestCompatPythonReadsOurMetadata: what we write parses with the Python
+// tool's rules, run by python3 itself.
+func TestCompatPythonReadsOurMetadata(t *testing.T) {
+	py := testtool.Tool(t, "python3")
+	ts := newBucket(t, "memory", store.NewMemory())
+	c := newClient(t, ts.s, WithCodec(CodecVCDIFF))
+	vs := versions(64, 2, 100<<10)
+	put(t, c, ts.bucket, "py/a.zip", vs[0])
+	put(t, c, ts.bucket, "py/b.zip", vs[1])
+	put(t, c, ts.bucket, "py/c.txt", []byte(strings.Repeat("text ", 1000)))
+	put(t, c, ts.bucket, "root.zip", vs[0])
+	var objs []map[string]any
+	for _, o := range []struct{ Kind, Key, Ref string }{{"reference", "py/reference.bin", ""},
+		{"delta", "py/a.zip.delta", "py/reference.bin"}, {"delta", "py/b.zip.delta", "py/reference.bin"},
+		{"direct", "py/c.txt", ""}, {"reference", "reference.bin", ""}, {"delta", "root.zip.delta", "reference.bin"}} {
+		oi, err := ts.s.Stat(context.Background(), ts.bucket, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, map[string]any{"kind": o.Kind, "key": o.Key, "ref": o.Ref, "md": oi.Metadata})
+	}
+	in, _ := json.Marshal(objs)
+	cmd := exec.Command(py, "-c", pyMetaCheck)
+	cmd.Stdin = bytes.NewReader(in)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(objs) {
+		t.Fatalf("python3 output:\n%s", out)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "ok ") {
+			t.Errorf("Python cannot read our metadata: %s", l)
+		}
 	}
 }

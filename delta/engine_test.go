@@ -3,6 +3,8 @@ package delta
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -97,18 +99,23 @@ func TestMetadataWritten(t *testing.T) {
 			}
 		}
 	}
+	md5hex := func(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
+	// The reference carries what Python writes (source-name) and what the
+	// proxy needs to read it (original-name, file-size, md5).
 	expect("reference", ref.Metadata, map[string]string{"dg-tool": "*", "dg-source-name": "a.zip",
-		"dg-file-sha256": sha(vs[0]), "dg-created-at": "*", "dg-note": "reference"})
+		"dg-file-sha256": sha(vs[0]), "dg-created-at": "*", "dg-note": "reference", "dg-original-name": "a.zip",
+		"dg-file-size": fmt.Sprint(len(vs[0])), "dg-md5": md5hex(vs[0])})
 	common := map[string]string{"dg-tool": "*", "dg-file-size": "*", "dg-created-at": "*", "dg-ref-key": "p/reference.bin",
 		"dg-ref-path": "reference.bin", "dg-ref-sha256": sha(vs[0]), "dg-delta-size": "*", "dg-delta-cmd": "*"}
 	expect("zero-diff delta", d0.Metadata, common)
 	expect("zero-diff delta", d0.Metadata, map[string]string{"dg-original-name": "a.zip", "dg-file-sha256": sha(vs[0]),
-		"dg-note": noteZeroDiff, "owner": "me"})
+		"dg-note": "delta", "owner": "me", "dg-md5": md5hex(vs[0])})
 	expect("delta", d1.Metadata, common)
-	expect("delta", d1.Metadata, map[string]string{"dg-original-name": "b.zip", "dg-file-sha256": sha(vs[1])})
+	expect("delta", d1.Metadata, map[string]string{"dg-original-name": "b.zip", "dg-file-sha256": sha(vs[1]),
+		"dg-note": "delta", "dg-md5": md5hex(vs[1])})
 	expect("direct", dir.Metadata, map[string]string{"dg-tool": "*", "dg-original-name": "notes.txt",
 		"dg-file-sha256": sha([]byte("hello")), "dg-file-size": "5", "dg-created-at": "*", "dg-compression": "none",
-		"dg-note": "passthrough"})
+		"dg-note": "passthrough", "dg-md5": md5hex([]byte("hello"))})
 	if d0.ContentType != "application/zip" {
 		t.Errorf("content type %q", d0.ContentType)
 	}
@@ -121,6 +128,9 @@ func TestMetadataWritten(t *testing.T) {
 	info := mustGet(t, c, ts.bucket, "p/a.zip", vs[0])
 	if info.ContentType != "application/zip" || len(info.Metadata) != 1 || info.Metadata["owner"] != "me" {
 		t.Errorf("Get info: type %q metadata %v", info.ContentType, info.Metadata)
+	}
+	if info.MD5 != md5hex(vs[0]) {
+		t.Errorf("Get info: MD5 %q", info.MD5)
 	}
 }
 

@@ -78,7 +78,7 @@ func (c *Client) resolve(ctx context.Context, bucket, key string) (*resolved, er
 	i := &r.info
 	i.Bucket, i.Key, i.StoredKey = bucket, key, r.oi.Key
 	i.StoredSize, i.ModTime, i.ETag = r.oi.Size, r.oi.ModTime, r.oi.ETag
-	i.ContentType, i.Metadata, i.SHA256 = r.oi.ContentType, user, m.FileSHA256
+	i.ContentType, i.Metadata, i.SHA256, i.MD5 = r.oi.ContentType, user, m.FileSHA256, m.MD5
 	i.Size = r.oi.Size
 	switch {
 	case useDelta:
@@ -105,7 +105,7 @@ func (c *Client) resolve(ctx context.Context, bucket, key string) (*resolved, er
 			return nil, fmt.Errorf("%w: %s is %d bytes but its metadata records %d", ErrIntegrity, key, r.oi.Size, m.FileSize)
 		}
 	default:
-		i.StoredAs, i.SHA256 = Plain, ""
+		i.StoredAs, i.SHA256, i.MD5 = Plain, "", ""
 	}
 	return r, nil
 }
