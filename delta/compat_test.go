@@ -16,6 +16,7 @@ import (
 
 	"github.com/deltaglider-go/deltaglider/internal/testtool"
 	"github.com/deltaglider-go/deltaglider/store"
+	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
 // pyBucket lays out a deltaspace exactly as the Python DeltaGlider CLI
@@ -52,6 +53,21 @@ func (p *pyBucket) putRaw(key string, data []byte, md map[string]string) {
 		Size: int64(len(data)), Metadata: md}); err != nil {
 		p.t.Fatal(err)
 	}
+}
+
+// stored returns the bytes of a stored object.
+func (p *pyBucket) stored(key string) []byte {
+	p.t.Helper()
+	rc, _, err := p.ts.s.Get(context.Background(), p.ts.bucket, key, 0, -1)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return b
 }
 
 // xdelta runs stock xdelta3 like the Python tool and returns the delta.
@@ -132,6 +148,20 @@ func TestCompatPythonBucket(t *testing.T) {
 			"original_name": "meta.json", "file_sha256": sha(old), "file_size": fmt.Sprint(len(old)),
 			"created_at": "2025-01-01T00:00:00", "compression": "none"})
 
+		// The fixtures are what stock xdelta3 -9 writes: LZMA secondary
+		// compression (ID 2) in every window of every non-empty delta.
+		for i := range vs {
+			d := p.stored(fmt.Sprintf("releases/1.x/app-1.%d.zip.delta", i))
+			pi, err := vcdiff.Inspect(bytes.NewReader(d))
+			if err != nil || pi.Secondary != vcdiff.SecondaryLZMA || len(pi.Windows) == 0 {
+				t.Fatalf("fixture %d: %+v, %v", i, pi, err)
+			}
+			for _, w := range pi.Windows {
+				if i > 0 && w.DeltaIndicator == 0 {
+					t.Fatalf("fixture %d: a window without LZMA sections: %+v", i, w)
+				}
+			}
+		}
 		c := newClient(t, ts.s)
 		for i, v := range vs {
 			key := fmt.Sprintf("releases/1.x/app-1.%d.zip", i)
@@ -276,6 +306,19 @@ func TestCompatExternalBzip2Xz(t *testing.T) {
 			}
 			c := newClient(t, ts.s)
 			mustGet(t, c, ts.bucket, tc.tool+"/"+name, target)
+			if tc.letter != "Y" {
+				return
+			}
+			// xz's other letter: xdelta3 3.0.x writes Y, later versions X.
+			x := bytes.Replace(d, []byte("/Y/reference.bin/Y"), []byte("/X/reference.bin/X"), 1)
+			p.putRaw(tc.tool+"/vx"+tc.ext+".delta", x, p.deltaMeta("vx"+tc.ext, target, x, "", nil))
+			mustGet(t, c, ts.bucket, tc.tool+"/vx"+tc.ext, target)
+			// A result longer than recorded is cut off, not written out.
+			p.putRaw(tc.tool+"/short"+tc.ext+".delta", d, p.deltaMeta("short"+tc.ext, target[:100], d, "", nil))
+			_, _, err := get(t, c, ts.bucket, tc.tool+"/short"+tc.ext)
+			if !errors.Is(err, ErrExternalCompression) || !strings.Contains(err.Error(), "beyond the recorded size of 100 bytes") {
+				t.Fatalf("oversized result: %v", err)
+			}
 		})
 	}
 }

@@ -312,10 +312,19 @@ func (c *Client) externalDecode(ctx context.Context, r *resolved, ext externalCo
 	}
 	os.Remove(out.Name())
 	h := sha256.New()
-	w := io.MultiWriter(out, h)
+	// A correct result is exactly i.Size bytes: stop writing past that, so
+	// that a hostile delta cannot fill the disk before the SHA-256 check.
+	lw := &limitWriter{w: io.MultiWriter(out, h), limit: i.Size}
+	w := io.Writer(lw)
+	tooBig := func() error {
+		return why("the result grows beyond the recorded size of %d bytes", i.Size)
+	}
 	if ext.Target == "" {
 		if _, err := io.Copy(w, payload); err != nil {
 			out.Close()
+			if lw.exceeded {
+				return nil, tooBig()
+			}
 			return nil, why("%v", err)
 		}
 	} else {
@@ -331,6 +340,9 @@ func (c *Client) externalDecode(ctx context.Context, r *resolved, ext externalCo
 		cmd.Stderr = &stderr
 		if err := cmd.Run(); err != nil {
 			out.Close()
+			if lw.exceeded {
+				return nil, tooBig()
+			}
 			return nil, why("%s %s: %v %s", tool, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 		}
 	}
