@@ -363,7 +363,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	if seeded {
 		refR = src.r
 	} else {
-		ref, err = c.openRef(ctx, bucket, rk, refInfo)
+		ref, err = c.openRef(ctx, bucket, rk, refInfo, "")
 		if errors.Is(err, store.ErrNotExist) || errors.Is(err, errRefChanged) || errors.Is(err, ErrWrongReference) {
 			return Info{}, true, err // purged (and maybe re-seeded) meanwhile
 		}
@@ -511,8 +511,11 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 }
 
 // openRef returns a verified local copy of the reference at bucket/rk,
-// through the cache when there is one.
-func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.ObjectInfo) (*refFile, error) {
+// through the cache when there is one. want, when set, is the SHA-256 the
+// caller expects (a delta's dg-ref-sha256): a cached copy that matches
+// neither it nor the reference's recorded checksum is not trusted, but
+// dropped and fetched again from the store.
+func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.ObjectInfo, want string) (*refFile, error) {
 	fetch := func(w io.Writer) error {
 		body, _, err := c.s.Get(ctx, bucket, rk, 0, -1)
 		if err != nil {
@@ -522,6 +525,10 @@ func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.Object
 		_, err = io.Copy(w, ctxReader{ctx, body})
 		return err
 	}
+	recorded := ""
+	if m, _, err := parseMeta(oi.Metadata); err == nil {
+		recorded = m.FileSHA256
+	}
 	var (
 		rf  *refFile
 		err error
@@ -529,8 +536,14 @@ func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.Object
 	if c.cache != nil {
 		id := cacheID(bucket, rk, oi.ETag, oi.Size)
 		if hit, ok := c.cache.open(id, oi.Size); ok {
-			rf = hit
-		} else {
+			if (recorded == "" || hit.SHA256 == recorded) && (want == "" || hit.SHA256 == want) {
+				rf = hit
+			} else {
+				hit.Close()
+				c.cache.drop(id)
+			}
+		}
+		if rf == nil {
 			rf, err = c.cache.fill(id, oi.Size, fetch)
 		}
 	} else {
@@ -540,10 +553,10 @@ func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.Object
 		return nil, fmt.Errorf("fetching reference %s: %w", rk, err)
 	}
 	// The reference's own recorded checksum, when it has one, must match.
-	if m, _, err := parseMeta(oi.Metadata); err == nil && m.FileSHA256 != "" && m.FileSHA256 != rf.SHA256 {
+	if recorded != "" && recorded != rf.SHA256 {
 		rf.Close()
 		return nil, fmt.Errorf("%w: %s is corrupt: its content has SHA-256 %s but its metadata records %s",
-			ErrWrongReference, rk, rf.SHA256, m.FileSHA256)
+			ErrWrongReference, rk, rf.SHA256, recorded)
 	}
 	return rf, nil
 }

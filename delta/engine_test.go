@@ -319,6 +319,32 @@ func TestCorruption(t *testing.T) {
 			})
 			mustGet(t, c, ts.bucket, "c3/b.zip", vs[1]) // detected and refetched
 		})
+		t.Run("cache index points at another reference", func(t *testing.T) {
+			cdir := t.TempDir()
+			cache, _ := NewCache(cdir, 1<<30)
+			c, _ := New(ts.s, WithCache(cache))
+			ws := versions(17, 2, 100<<10) // a reference of the same size as vs[0]
+			put(t, c, ts.bucket, "c8a/a.zip", vs[0])
+			put(t, c, ts.bucket, "c8a/b.zip", vs[1])
+			put(t, c, ts.bucket, "c8b/a.zip", ws[0])
+			put(t, c, ts.bucket, "c8b/b.zip", ws[1])
+			index := func(space string) string {
+				oi, err := ts.s.Stat(ctx, ts.bucket, space+"/reference.bin")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return filepath.Join(cdir, "index", cacheID(ts.bucket, oi.Key, oi.ETag, oi.Size))
+			}
+			other, err := os.ReadFile(index("c8b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(index("c8a"), other, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			mustGet(t, c, ts.bucket, "c8a/b.zip", vs[1]) // not trusted: refetched
+			mustGet(t, c, ts.bucket, "c8b/b.zip", ws[1])
+		})
 		t.Run("delta corrupted", func(t *testing.T) {
 			setup(t, "c4")
 			rc, _, _ := ts.s.Get(ctx, ts.bucket, "c4/b.zip.delta", 0, -1)

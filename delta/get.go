@@ -211,7 +211,7 @@ func (c *Client) decodeStream0(ctx context.Context, r *resolved, off int64) (io.
 		return nil, nil, fmt.Errorf("%w: %s was made against a reference with SHA-256 %s, but %s records %s",
 			ErrWrongReference, i.StoredKey, r.m.RefSHA256, i.RefKey, rm.FileSHA256)
 	}
-	ref, err := c.openRef(ctx, i.Bucket, i.RefKey, roi)
+	ref, err := c.openRef(ctx, i.Bucket, i.RefKey, roi, r.m.RefSHA256)
 	if err != nil {
 		return nil, nil, err
 	}
