@@ -696,3 +696,77 @@ func TestListShapes(t *testing.T) {
 	}
 	mustGet(t, c, ts.bucket, "l/z.zip", []byte("zz"))
 }
+
+// TestUserMetadataPreserved: user metadata and content type come back
+// exactly, without DeltaGlider fields, from Stat, Get, List and every kind
+// of Copy (server-side within a deltaspace, re-encoded across, direct),
+// and ReplaceMetadata replaces them.
+func TestUserMetadataPreserved(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		ctx := context.Background()
+		c := newClient(t, ts.s)
+		vs := versions(13, 2, 64<<10)
+		type want struct {
+			ct string
+			md map[string]string
+		}
+		objs := map[string]want{
+			"m/a.zip": {"application/zip", map[string]string{"owner": "me", "build": "42"}},
+			"m/b.zip": {"application/x-b", map[string]string{"owner": "you"}},
+			"m/c.txt": {"text/plain; charset=utf-8", map[string]string{"lang": "en", "note-x": "é"}},
+		}
+		data := map[string][]byte{"m/a.zip": vs[0], "m/b.zip": vs[1], "m/c.txt": []byte(strings.Repeat("text ", 1000))}
+		for _, k := range []string{"m/a.zip", "m/b.zip", "m/c.txt"} {
+			put(t, c, ts.bucket, k, data[k], func(o *PutOptions) { o.ContentType, o.Metadata = objs[k].ct, objs[k].md })
+		}
+		same := func(a, b map[string]string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+		check := func(key string, w want, body []byte) {
+			t.Helper()
+			st, err := c.Stat(ctx, ts.bucket, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.ContentType != w.ct || !same(st.Metadata, w.md) {
+				t.Errorf("Stat %s: %q %v, want %q %v", key, st.ContentType, st.Metadata, w.ct, w.md)
+			}
+			gi := mustGet(t, c, ts.bucket, key, body)
+			if gi.ContentType != w.ct || !same(gi.Metadata, w.md) {
+				t.Errorf("Get %s: %q %v, want %q %v", key, gi.ContentType, gi.Metadata, w.ct, w.md)
+			}
+		}
+		for k, w := range objs {
+			check(k, w, data[k])
+		}
+		err := c.List(ctx, ts.bucket, ListOptions{Prefix: "m/"}, func(e ListEntry) error {
+			if w := objs[e.Key]; e.StoredAs == Delta && (e.ContentType != w.ct || !same(e.Metadata, w.md)) {
+				t.Errorf("List %s: %q %v, want %q %v", e.Key, e.ContentType, e.Metadata, w.ct, w.md)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for src, dst := range map[string]string{"m/b.zip": "m/b2.zip", "m/a.zip": "n/a.zip", "m/c.txt": "n/c.txt"} {
+			info, err := c.Copy(ctx, ts.bucket, src, ts.bucket, dst, CopyOptions{})
+			if err != nil {
+				t.Fatalf("Copy %s: %v", src, err)
+			}
+			if info.ContentType != objs[src].ct || !same(info.Metadata, objs[src].md) {
+				t.Errorf("Copy %s → %s info: %q %v", src, dst, info.ContentType, info.Metadata)
+			}
+			check(dst, objs[src], data[src])
+		}
+		repl := want{"application/x-new", map[string]string{"owner": "new"}}
+		for src, dst := range map[string]string{"m/b.zip": "m/b3.zip", "m/c.txt": "n/c.txt"} {
+			if _, err := c.Copy(ctx, ts.bucket, src, ts.bucket, dst, CopyOptions{ReplaceMetadata: true,
+				ContentType: repl.ct, Metadata: repl.md}); err != nil {
+				t.Fatal(err)
+			}
+			check(dst, repl, data[src])
+		}
+		if _, err := c.Copy(ctx, ts.bucket, "m/a.zip", ts.bucket, "n/x.zip", CopyOptions{ReplaceMetadata: true,
+			Metadata: map[string]string{"dg-tool": "x"}}); !errors.Is(err, ErrInvalidMetadata) {
+			t.Errorf("Copy with a dg- key: %v", err)
+		}
+	})
+}
