@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deltaglider-go/deltaglider/internal/testtool"
 	"github.com/deltaglider-go/deltaglider/store"
@@ -767,6 +768,71 @@ func TestUserMetadataPreserved(t *testing.T) {
 		if _, err := c.Copy(ctx, ts.bucket, "m/a.zip", ts.bucket, "n/x.zip", CopyOptions{ReplaceMetadata: true,
 			Metadata: map[string]string{"dg-tool": "x"}}); !errors.Is(err, ErrInvalidMetadata) {
 			t.Errorf("Copy with a dg- key: %v", err)
+		}
+	})
+}
+
+// cancelAfter is a body that cancels its context once n bytes were read.
+type cancelAfter struct {
+	r      io.Reader
+	n      int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	if c.n -= int64(k); c.n <= 0 {
+		c.cancel()
+	}
+	return k, err
+}
+
+// TestCancel: a cancelled Put fails with context.Canceled and leaves the
+// logical key as it was; a cancelled Get stops reading.
+func TestCancel(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		vs := versions(14, 3, 4<<20)
+		c := newClient(t, ts.s)
+		put(t, c, ts.bucket, "k/a.zip", vs[0])
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := c.Put(ctx, ts.bucket, "k/b.zip", &cancelAfter{bytes.NewReader(vs[1]), 1 << 20, cancel}, PutOptions{Size: int64(len(vs[1]))})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Put cancelled while reading the body: %v", err)
+		}
+		if _, err := c.Stat(context.Background(), ts.bucket, "k/b.zip"); !errors.Is(err, store.ErrNotExist) {
+			t.Fatalf("a cancelled Put left an object: %v", err)
+		}
+		// Cancelled at some point of the encode or the upload: the key holds
+		// the old or the new version (a cancel after the new one was stored
+		// fails the Put but cannot undo it), readable and verified.
+		for i, delay := range []time.Duration{time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond} {
+			key := fmt.Sprintf("k/c%d.zip", i)
+			put(t, c, ts.bucket, key, vs[0], func(o *PutOptions) { o.NoDelta = true })
+			ctx, cancel := context.WithCancel(context.Background())
+			timer := time.AfterFunc(delay, cancel)
+			_, err := c.Put(ctx, ts.bucket, key, bytes.NewReader(vs[2]), PutOptions{Size: int64(len(vs[2]))})
+			timer.Stop()
+			cancel()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatalf("Put with delay %v: %v", delay, err)
+			}
+			got, _, gerr := get(t, c, ts.bucket, key)
+			if gerr != nil || !bytes.Equal(got, vs[2]) && (err == nil || !bytes.Equal(got, vs[0])) {
+				t.Fatalf("after Put (err %v) cancelled at %v: %d bytes, %v", err, delay, len(got), gerr)
+			}
+		}
+		ctx, cancel = context.WithCancel(context.Background())
+		rc, _, err := c.Get(ctx, ts.bucket, "k/a.zip", GetOptions{Length: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		if _, err := io.ReadFull(rc, make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if _, err := io.Copy(io.Discard, rc); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Get after cancel: %v", err)
 		}
 	})
 }
