@@ -148,6 +148,10 @@ func (c *Cache) open(id string, size int64) (*refFile, bool) {
 	return &refFile{File: fh, Size: size, SHA256: sha}, true
 }
 
+// drop forgets the entry for id (its content may be shared by other ids
+// and is left to eviction).
+func (c *Cache) drop(id string) { os.Remove(filepath.Join(c.dir, "index", id)) }
+
 // fill downloads a reference with fetch into the cache (or into an unlinked
 // temporary file when it exceeds the cap) and returns it open.
 func (c *Cache) fill(id string, size int64, fetch func(w io.Writer) error) (*refFile, error) {

@@ -3,6 +3,7 @@ package delta
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -91,6 +92,9 @@ type Info struct {
 	Size       int64
 	StoredSize int64
 	SHA256     string // of the original; "" for plain objects
+	// MD5 is the hex MD5 of the original when recorded (dg-md5, which
+	// this package and the proxy write; the Python tool does not).
+	MD5 string
 	// ContentType and Metadata are the caller's, DeltaGlider fields removed.
 	ContentType string
 	Metadata    map[string]string
@@ -146,11 +150,12 @@ type PutOptions struct {
 	Progress ProgressFunc
 }
 
-// source is a target materialised for random access with its digest.
+// source is a target materialised for random access with its digests.
 type source struct {
 	r      io.ReaderAt
 	size   int64
 	sha256 string
+	md5    string
 	head   []byte
 	clean  func()
 }
@@ -174,15 +179,16 @@ func (c *Client) materialize(ctx context.Context, r io.Reader, size int64, prog 
 					return nil, fmt.Errorf("delta: body is %d bytes, expected %d", n, size)
 				}
 				sec := io.NewSectionReader(f, off, n)
-				h := sha256.New()
-				if _, err := io.Copy(h, ctxReader{ctx, progressReader{sec, prog, 0}.reader()}); err != nil {
+				h, m := sha256.New(), md5.New()
+				if _, err := io.Copy(io.MultiWriter(h, m), ctxReader{ctx, progressReader{sec, prog, 0}.reader()}); err != nil {
 					return nil, err
 				}
 				head := make([]byte, min(n, SniffLen))
 				if _, err := sec.ReadAt(head, 0); err != nil && err != io.EOF {
 					return nil, err
 				}
-				return &source{r: sec, size: n, sha256: hex.EncodeToString(h.Sum(nil)), head: head, clean: func() {}}, nil
+				return &source{r: sec, size: n, sha256: hex.EncodeToString(h.Sum(nil)), md5: hex.EncodeToString(m.Sum(nil)),
+					head: head, clean: func() {}}, nil
 			}
 		}
 	}
@@ -191,8 +197,8 @@ func (c *Client) materialize(ctx context.Context, r io.Reader, size int64, prog 
 		return nil, err
 	}
 	os.Remove(tmp.Name()) // unlinked: nothing is left behind, even on a crash
-	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	h, m := sha256.New(), md5.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h, m), 1<<20)
 	n, err := io.Copy(bw, ctxReader{ctx, progressReader{r, prog, 0}.reader()})
 	if err == nil {
 		err = bw.Flush()
@@ -209,7 +215,8 @@ func (c *Client) materialize(ctx context.Context, r io.Reader, size int64, prog 
 		tmp.Close()
 		return nil, err
 	}
-	return &source{r: tmp, size: n, sha256: hex.EncodeToString(h.Sum(nil)), head: head, clean: func() { tmp.Close() }}, nil
+	return &source{r: tmp, size: n, sha256: hex.EncodeToString(h.Sum(nil)), md5: hex.EncodeToString(m.Sum(nil)),
+		head: head, clean: func() { tmp.Close() }}, nil
 }
 
 func (s *source) reader() io.Reader { return io.NewSectionReader(s.r, 0, s.size) }
@@ -276,7 +283,7 @@ func (c *Client) Put(ctx context.Context, bucket, key string, r io.Reader, opts 
 
 func (c *Client) baseMeta(name string, src *source) meta {
 	return meta{Tool: c.o.tool, OriginalName: name, FileSHA256: src.sha256, FileSize: src.size,
-		CreatedAt: timestamp(c.now()), DeltaSize: -1}
+		CreatedAt: timestamp(c.now()), DeltaSize: -1, MD5: src.md5}
 }
 
 func (c *Client) putDirect(ctx context.Context, bucket, key string, src *source, opts PutOptions, reason string) (Info, error) {
@@ -293,7 +300,7 @@ func (c *Client) putDirect(ctx context.Context, bucket, key string, src *source,
 		return Info{}, fmt.Errorf("delta: Put %s: removing the old delta: %w", key, err)
 	}
 	return Info{Bucket: bucket, Key: key, StoredKey: key, StoredAs: Direct, Size: src.size,
-		StoredSize: oi.Size, SHA256: src.sha256, ContentType: opts.ContentType, Metadata: opts.Metadata,
+		StoredSize: oi.Size, SHA256: src.sha256, MD5: src.md5, ContentType: opts.ContentType, Metadata: opts.Metadata,
 		ModTime: oi.ModTime, ETag: oi.ETag, Reason: reason}, nil
 }
 
@@ -329,8 +336,10 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	case errors.Is(err, store.ErrNotExist):
 		// Seed the deltaspace. The conditional create makes exactly one
 		// racing writer the seeder; the others use its reference.
+		// Python writes source-name only; the proxy also needs
+		// original-name and file-size (and md5) to read a reference.
 		m := c.baseMeta(name, src)
-		m.OriginalName, m.SourceName, m.FileSize, m.Note = "", name, -1, noteReference
+		m.SourceName, m.Note = name, noteReference
 		refInfo, err = c.s.Put(ctx, bucket, rk, src.reader(), store.PutOptions{
 			Size: src.size, Metadata: m.encode(nil), IfNotExists: true})
 		switch {
@@ -354,7 +363,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	if seeded {
 		refR = src.r
 	} else {
-		ref, err = c.openRef(ctx, bucket, rk, refInfo)
+		ref, err = c.openRef(ctx, bucket, rk, refInfo, "")
 		if errors.Is(err, store.ErrNotExist) || errors.Is(err, errRefChanged) || errors.Is(err, ErrWrongReference) {
 			return Info{}, true, err // purged (and maybe re-seeded) meanwhile
 		}
@@ -466,10 +475,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	m.RefKey, m.RefPath, m.RefSHA256 = rk, ReferenceName, ref.SHA256
 	m.DeltaSize = dsize
 	m.DeltaCmd = fmt.Sprintf("deltaglider-go %s -%d -S %s -s %s %s %s%s", codecName, c.o.level, secondaryName(c.o.secondary), ReferenceName, name, name, DeltaSuffix)
-	m.Note = noteDelta
-	if seeded {
-		m.Note = noteZeroDiff
-	}
+	m.Note = noteDelta // also for the zero-diff delta: see noteReference
 	if codecName != CodecVCDIFF {
 		m.Codec = codecName
 	}
@@ -499,14 +505,17 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 		return Info{}, false, fmt.Errorf("delta: Put %s: removing the old direct object: %w", key, err)
 	}
 	return Info{Bucket: bucket, Key: key, StoredKey: key + DeltaSuffix, StoredAs: Delta, Size: src.size,
-		StoredSize: dsize, SHA256: src.sha256, ContentType: opts.ContentType, Metadata: opts.Metadata,
+		StoredSize: dsize, SHA256: src.sha256, MD5: src.md5, ContentType: opts.ContentType, Metadata: opts.Metadata,
 		ModTime: oi.ModTime, ETag: oi.ETag, RefKey: rk, RefSHA256: ref.SHA256, Codec: codecName,
 		CreatedReference: seeded}, false, nil
 }
 
 // openRef returns a verified local copy of the reference at bucket/rk,
-// through the cache when there is one.
-func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.ObjectInfo) (*refFile, error) {
+// through the cache when there is one. want, when set, is the SHA-256 the
+// caller expects (a delta's dg-ref-sha256): a cached copy that matches
+// neither it nor the reference's recorded checksum is not trusted, but
+// dropped and fetched again from the store.
+func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.ObjectInfo, want string) (*refFile, error) {
 	fetch := func(w io.Writer) error {
 		body, _, err := c.s.Get(ctx, bucket, rk, 0, -1)
 		if err != nil {
@@ -516,6 +525,10 @@ func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.Object
 		_, err = io.Copy(w, ctxReader{ctx, body})
 		return err
 	}
+	recorded := ""
+	if m, _, err := parseMeta(oi.Metadata); err == nil {
+		recorded = m.FileSHA256
+	}
 	var (
 		rf  *refFile
 		err error
@@ -523,8 +536,14 @@ func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.Object
 	if c.cache != nil {
 		id := cacheID(bucket, rk, oi.ETag, oi.Size)
 		if hit, ok := c.cache.open(id, oi.Size); ok {
-			rf = hit
-		} else {
+			if (recorded == "" || hit.SHA256 == recorded) && (want == "" || hit.SHA256 == want) {
+				rf = hit
+			} else {
+				hit.Close()
+				c.cache.drop(id)
+			}
+		}
+		if rf == nil {
 			rf, err = c.cache.fill(id, oi.Size, fetch)
 		}
 	} else {
@@ -534,10 +553,10 @@ func (c *Client) openRef(ctx context.Context, bucket, rk string, oi store.Object
 		return nil, fmt.Errorf("fetching reference %s: %w", rk, err)
 	}
 	// The reference's own recorded checksum, when it has one, must match.
-	if m, _, err := parseMeta(oi.Metadata); err == nil && m.FileSHA256 != "" && m.FileSHA256 != rf.SHA256 {
+	if recorded != "" && recorded != rf.SHA256 {
 		rf.Close()
 		return nil, fmt.Errorf("%w: %s is corrupt: its content has SHA-256 %s but its metadata records %s",
-			ErrWrongReference, rk, rf.SHA256, m.FileSHA256)
+			ErrWrongReference, rk, rf.SHA256, recorded)
 	}
 	return rf, nil
 }

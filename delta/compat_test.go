@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/deltaglider-go/deltaglider/internal/testtool"
 	"github.com/deltaglider-go/deltaglider/store"
+	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
 // pyBucket lays out a deltaspace exactly as the Python DeltaGlider CLI
@@ -51,6 +53,21 @@ func (p *pyBucket) putRaw(key string, data []byte, md map[string]string) {
 		Size: int64(len(data)), Metadata: md}); err != nil {
 		p.t.Fatal(err)
 	}
+}
+
+// stored returns the bytes of a stored object.
+func (p *pyBucket) stored(key string) []byte {
+	p.t.Helper()
+	rc, _, err := p.ts.s.Get(context.Background(), p.ts.bucket, key, 0, -1)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return b
 }
 
 // xdelta runs stock xdelta3 like the Python tool and returns the delta.
@@ -131,6 +148,20 @@ func TestCompatPythonBucket(t *testing.T) {
 			"original_name": "meta.json", "file_sha256": sha(old), "file_size": fmt.Sprint(len(old)),
 			"created_at": "2025-01-01T00:00:00", "compression": "none"})
 
+		// The fixtures are what stock xdelta3 -9 writes: LZMA secondary
+		// compression (ID 2) in every window of every non-empty delta.
+		for i := range vs {
+			d := p.stored(fmt.Sprintf("releases/1.x/app-1.%d.zip.delta", i))
+			pi, err := vcdiff.Inspect(bytes.NewReader(d))
+			if err != nil || pi.Secondary != vcdiff.SecondaryLZMA || len(pi.Windows) == 0 {
+				t.Fatalf("fixture %d: %+v, %v", i, pi, err)
+			}
+			for _, w := range pi.Windows {
+				if i > 0 && w.DeltaIndicator == 0 {
+					t.Fatalf("fixture %d: a window without LZMA sections: %+v", i, w)
+				}
+			}
+		}
 		c := newClient(t, ts.s)
 		for i, v := range vs {
 			key := fmt.Sprintf("releases/1.x/app-1.%d.zip", i)
@@ -275,6 +306,19 @@ func TestCompatExternalBzip2Xz(t *testing.T) {
 			}
 			c := newClient(t, ts.s)
 			mustGet(t, c, ts.bucket, tc.tool+"/"+name, target)
+			if tc.letter != "Y" {
+				return
+			}
+			// xz's other letter: xdelta3 3.0.x writes Y, later versions X.
+			x := bytes.Replace(d, []byte("/Y/reference.bin/Y"), []byte("/X/reference.bin/X"), 1)
+			p.putRaw(tc.tool+"/vx"+tc.ext+".delta", x, p.deltaMeta("vx"+tc.ext, target, x, "", nil))
+			mustGet(t, c, ts.bucket, tc.tool+"/vx"+tc.ext, target)
+			// A result longer than recorded is cut off, not written out.
+			p.putRaw(tc.tool+"/short"+tc.ext+".delta", d, p.deltaMeta("short"+tc.ext, target[:100], d, "", nil))
+			_, _, err := get(t, c, ts.bucket, tc.tool+"/short"+tc.ext)
+			if !errors.Is(err, ErrExternalCompression) || !strings.Contains(err.Error(), "beyond the recorded size of 100 bytes") {
+				t.Fatalf("oversized result: %v", err)
+			}
 		})
 	}
 }
@@ -335,5 +379,74 @@ func TestSecondaryCompressionInterop(t *testing.T) {
 	t.Logf("delta sizes: %v", sizes)
 	if sizes["lzma"] >= sizes["none"] {
 		t.Errorf("LZMA secondary did not shrink the delta: %v", sizes)
+	}
+}
+
+// pyMetaCheck parses metadata the way the Python DeltaGlider v6 does
+// (core/models.py DeltaMeta.from_dict for deltas, the reference's
+// dg-file-sha256 for new deltas, dg-compression for direct objects), with
+// Python's own int() and datetime.fromisoformat, and prints one line per
+// object: "ok <key>" or the exception.
+const pyMetaCheck = `
+import json, sys
+from datetime import datetime
+for o in json.load(sys.stdin):
+    md, key = o["md"], o["key"]
+    try:
+        if o["kind"] == "delta":
+            for f in ("tool", "original-name", "file-sha256", "ref-key", "ref-sha256"):
+                assert md["dg-" + f], f
+            int(md["dg-file-size"]); int(md["dg-delta-size"])
+            datetime.fromisoformat(md["dg-created-at"].rstrip("Z"))
+            assert md["dg-ref-key"] == o["ref"], md["dg-ref-key"]
+            assert md.get("dg-note") in (None, "delta", "zero-diff (reference identical)")
+        elif o["kind"] == "reference":
+            assert len(md["dg-file-sha256"]) == 64
+            datetime.fromisoformat(md["dg-created-at"].rstrip("Z"))
+        else:
+            assert md["dg-compression"] == "none"
+            assert len(md["dg-file-sha256"]) == 64
+            int(md["dg-file-size"])
+        print("ok", key)
+    except Exception as e:
+        print("bad", key, repr(e))
+`
+
+// TestCompatPythonReadsOurMetadata: what we write parses with the Python
+// tool's rules, run by python3 itself.
+func TestCompatPythonReadsOurMetadata(t *testing.T) {
+	py := testtool.Tool(t, "python3")
+	ts := newBucket(t, "memory", store.NewMemory())
+	c := newClient(t, ts.s, WithCodec(CodecVCDIFF))
+	vs := versions(64, 2, 100<<10)
+	put(t, c, ts.bucket, "py/a.zip", vs[0])
+	put(t, c, ts.bucket, "py/b.zip", vs[1])
+	put(t, c, ts.bucket, "py/c.txt", []byte(strings.Repeat("text ", 1000)))
+	put(t, c, ts.bucket, "root.zip", vs[0])
+	var objs []map[string]any
+	for _, o := range []struct{ Kind, Key, Ref string }{{"reference", "py/reference.bin", ""},
+		{"delta", "py/a.zip.delta", "py/reference.bin"}, {"delta", "py/b.zip.delta", "py/reference.bin"},
+		{"direct", "py/c.txt", ""}, {"reference", "reference.bin", ""}, {"delta", "root.zip.delta", "reference.bin"}} {
+		oi, err := ts.s.Stat(context.Background(), ts.bucket, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, map[string]any{"kind": o.Kind, "key": o.Key, "ref": o.Ref, "md": oi.Metadata})
+	}
+	in, _ := json.Marshal(objs)
+	cmd := exec.Command(py, "-c", pyMetaCheck)
+	cmd.Stdin = bytes.NewReader(in)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(objs) {
+		t.Fatalf("python3 output:\n%s", out)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "ok ") {
+			t.Errorf("Python cannot read our metadata: %s", l)
+		}
 	}
 }

@@ -22,7 +22,9 @@
 // P/reference.bin is a verbatim copy of the first delta-eligible object put
 // into P/. As the Python tool does, that first object also gets a "zero-diff"
 // delta against itself, so every eligible object reads as reference + delta
-// and the Python tool can find it under its own name. reference.bin is
+// and the Python tool can find it under its own name (its dg-note is
+// "delta", as the proxy writes it: the proxy's filesystem backend refuses
+// the Python tool's "zero-diff (reference identical)", which we read). reference.bin is
 // created with a conditional create, so two writers racing on an empty
 // deltaspace agree on one reference. Keys named reference.bin or ending in
 // .delta are reserved and rejected (ErrReservedKey).
@@ -31,8 +33,11 @@
 //
 // Every object we write carries the canonical DeltaGlider v6 metadata
 // (dg-tool, dg-original-name, dg-file-sha256, dg-file-size, dg-created-at,
-// and for deltas dg-ref-key, dg-ref-path, dg-ref-sha256, dg-delta-size,
-// dg-delta-cmd; dg-compression=none for direct objects). Readers accept the
+// dg-note, the proxy's dg-md5 of the original; dg-source-name for
+// references; for deltas dg-ref-key, dg-ref-path, dg-ref-sha256,
+// dg-delta-size, dg-delta-cmd; dg-compression=none for direct objects):
+// what the Python tool reads, and every field the proxy needs, also from
+// the user.dg.metadata xattr fsstore writes. Readers accept the
 // four historical spellings of every field (dg-file-sha256, dg_file_sha256,
 // file_sha256, file-sha256). dg-codec names the delta codec (absent means
 // vcdiff, the xdelta3-compatible format every DeltaGlider reads). VCDIFF

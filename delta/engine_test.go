@@ -3,6 +3,8 @@ package delta
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deltaglider-go/deltaglider/internal/testtool"
 	"github.com/deltaglider-go/deltaglider/store"
@@ -97,18 +100,23 @@ func TestMetadataWritten(t *testing.T) {
 			}
 		}
 	}
+	md5hex := func(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
+	// The reference carries what Python writes (source-name) and what the
+	// proxy needs to read it (original-name, file-size, md5).
 	expect("reference", ref.Metadata, map[string]string{"dg-tool": "*", "dg-source-name": "a.zip",
-		"dg-file-sha256": sha(vs[0]), "dg-created-at": "*", "dg-note": "reference"})
+		"dg-file-sha256": sha(vs[0]), "dg-created-at": "*", "dg-note": "reference", "dg-original-name": "a.zip",
+		"dg-file-size": fmt.Sprint(len(vs[0])), "dg-md5": md5hex(vs[0])})
 	common := map[string]string{"dg-tool": "*", "dg-file-size": "*", "dg-created-at": "*", "dg-ref-key": "p/reference.bin",
 		"dg-ref-path": "reference.bin", "dg-ref-sha256": sha(vs[0]), "dg-delta-size": "*", "dg-delta-cmd": "*"}
 	expect("zero-diff delta", d0.Metadata, common)
 	expect("zero-diff delta", d0.Metadata, map[string]string{"dg-original-name": "a.zip", "dg-file-sha256": sha(vs[0]),
-		"dg-note": noteZeroDiff, "owner": "me"})
+		"dg-note": "delta", "owner": "me", "dg-md5": md5hex(vs[0])})
 	expect("delta", d1.Metadata, common)
-	expect("delta", d1.Metadata, map[string]string{"dg-original-name": "b.zip", "dg-file-sha256": sha(vs[1])})
+	expect("delta", d1.Metadata, map[string]string{"dg-original-name": "b.zip", "dg-file-sha256": sha(vs[1]),
+		"dg-note": "delta", "dg-md5": md5hex(vs[1])})
 	expect("direct", dir.Metadata, map[string]string{"dg-tool": "*", "dg-original-name": "notes.txt",
 		"dg-file-sha256": sha([]byte("hello")), "dg-file-size": "5", "dg-created-at": "*", "dg-compression": "none",
-		"dg-note": "passthrough"})
+		"dg-note": "passthrough", "dg-md5": md5hex([]byte("hello"))})
 	if d0.ContentType != "application/zip" {
 		t.Errorf("content type %q", d0.ContentType)
 	}
@@ -121,6 +129,9 @@ func TestMetadataWritten(t *testing.T) {
 	info := mustGet(t, c, ts.bucket, "p/a.zip", vs[0])
 	if info.ContentType != "application/zip" || len(info.Metadata) != 1 || info.Metadata["owner"] != "me" {
 		t.Errorf("Get info: type %q metadata %v", info.ContentType, info.Metadata)
+	}
+	if info.MD5 != md5hex(vs[0]) {
+		t.Errorf("Get info: MD5 %q", info.MD5)
 	}
 }
 
@@ -308,6 +319,32 @@ func TestCorruption(t *testing.T) {
 				return nil
 			})
 			mustGet(t, c, ts.bucket, "c3/b.zip", vs[1]) // detected and refetched
+		})
+		t.Run("cache index points at another reference", func(t *testing.T) {
+			cdir := t.TempDir()
+			cache, _ := NewCache(cdir, 1<<30)
+			c, _ := New(ts.s, WithCache(cache))
+			ws := versions(17, 2, 100<<10) // a reference of the same size as vs[0]
+			put(t, c, ts.bucket, "c8a/a.zip", vs[0])
+			put(t, c, ts.bucket, "c8a/b.zip", vs[1])
+			put(t, c, ts.bucket, "c8b/a.zip", ws[0])
+			put(t, c, ts.bucket, "c8b/b.zip", ws[1])
+			index := func(space string) string {
+				oi, err := ts.s.Stat(ctx, ts.bucket, space+"/reference.bin")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return filepath.Join(cdir, "index", cacheID(ts.bucket, oi.Key, oi.ETag, oi.Size))
+			}
+			other, err := os.ReadFile(index("c8b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(index("c8a"), other, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			mustGet(t, c, ts.bucket, "c8a/b.zip", vs[1]) // not trusted: refetched
+			mustGet(t, c, ts.bucket, "c8b/b.zip", ws[1])
 		})
 		t.Run("delta corrupted", func(t *testing.T) {
 			setup(t, "c4")
@@ -659,4 +696,143 @@ func TestListShapes(t *testing.T) {
 		t.Errorf("StoredSizes: %s", got)
 	}
 	mustGet(t, c, ts.bucket, "l/z.zip", []byte("zz"))
+}
+
+// TestUserMetadataPreserved: user metadata and content type come back
+// exactly, without DeltaGlider fields, from Stat, Get, List and every kind
+// of Copy (server-side within a deltaspace, re-encoded across, direct),
+// and ReplaceMetadata replaces them.
+func TestUserMetadataPreserved(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		ctx := context.Background()
+		c := newClient(t, ts.s)
+		vs := versions(13, 2, 64<<10)
+		type want struct {
+			ct string
+			md map[string]string
+		}
+		objs := map[string]want{
+			"m/a.zip": {"application/zip", map[string]string{"owner": "me", "build": "42"}},
+			"m/b.zip": {"application/x-b", map[string]string{"owner": "you"}},
+			"m/c.txt": {"text/plain; charset=utf-8", map[string]string{"lang": "en", "note-x": "é"}},
+		}
+		data := map[string][]byte{"m/a.zip": vs[0], "m/b.zip": vs[1], "m/c.txt": []byte(strings.Repeat("text ", 1000))}
+		for _, k := range []string{"m/a.zip", "m/b.zip", "m/c.txt"} {
+			put(t, c, ts.bucket, k, data[k], func(o *PutOptions) { o.ContentType, o.Metadata = objs[k].ct, objs[k].md })
+		}
+		same := func(a, b map[string]string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+		check := func(key string, w want, body []byte) {
+			t.Helper()
+			st, err := c.Stat(ctx, ts.bucket, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.ContentType != w.ct || !same(st.Metadata, w.md) {
+				t.Errorf("Stat %s: %q %v, want %q %v", key, st.ContentType, st.Metadata, w.ct, w.md)
+			}
+			gi := mustGet(t, c, ts.bucket, key, body)
+			if gi.ContentType != w.ct || !same(gi.Metadata, w.md) {
+				t.Errorf("Get %s: %q %v, want %q %v", key, gi.ContentType, gi.Metadata, w.ct, w.md)
+			}
+		}
+		for k, w := range objs {
+			check(k, w, data[k])
+		}
+		err := c.List(ctx, ts.bucket, ListOptions{Prefix: "m/"}, func(e ListEntry) error {
+			if w := objs[e.Key]; e.StoredAs == Delta && (e.ContentType != w.ct || !same(e.Metadata, w.md)) {
+				t.Errorf("List %s: %q %v, want %q %v", e.Key, e.ContentType, e.Metadata, w.ct, w.md)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for src, dst := range map[string]string{"m/b.zip": "m/b2.zip", "m/a.zip": "n/a.zip", "m/c.txt": "n/c.txt"} {
+			info, err := c.Copy(ctx, ts.bucket, src, ts.bucket, dst, CopyOptions{})
+			if err != nil {
+				t.Fatalf("Copy %s: %v", src, err)
+			}
+			if info.ContentType != objs[src].ct || !same(info.Metadata, objs[src].md) {
+				t.Errorf("Copy %s → %s info: %q %v", src, dst, info.ContentType, info.Metadata)
+			}
+			check(dst, objs[src], data[src])
+		}
+		repl := want{"application/x-new", map[string]string{"owner": "new"}}
+		for src, dst := range map[string]string{"m/b.zip": "m/b3.zip", "m/c.txt": "n/c.txt"} {
+			if _, err := c.Copy(ctx, ts.bucket, src, ts.bucket, dst, CopyOptions{ReplaceMetadata: true,
+				ContentType: repl.ct, Metadata: repl.md}); err != nil {
+				t.Fatal(err)
+			}
+			check(dst, repl, data[src])
+		}
+		if _, err := c.Copy(ctx, ts.bucket, "m/a.zip", ts.bucket, "n/x.zip", CopyOptions{ReplaceMetadata: true,
+			Metadata: map[string]string{"dg-tool": "x"}}); !errors.Is(err, ErrInvalidMetadata) {
+			t.Errorf("Copy with a dg- key: %v", err)
+		}
+	})
+}
+
+// cancelAfter is a body that cancels its context once n bytes were read.
+type cancelAfter struct {
+	r      io.Reader
+	n      int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	if c.n -= int64(k); c.n <= 0 {
+		c.cancel()
+	}
+	return k, err
+}
+
+// TestCancel: a cancelled Put fails with context.Canceled and leaves the
+// logical key as it was; a cancelled Get stops reading.
+func TestCancel(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		vs := versions(14, 3, 4<<20)
+		c := newClient(t, ts.s)
+		put(t, c, ts.bucket, "k/a.zip", vs[0])
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := c.Put(ctx, ts.bucket, "k/b.zip", &cancelAfter{bytes.NewReader(vs[1]), 1 << 20, cancel}, PutOptions{Size: int64(len(vs[1]))})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Put cancelled while reading the body: %v", err)
+		}
+		if _, err := c.Stat(context.Background(), ts.bucket, "k/b.zip"); !errors.Is(err, store.ErrNotExist) {
+			t.Fatalf("a cancelled Put left an object: %v", err)
+		}
+		// Cancelled at some point of the encode or the upload: the key holds
+		// the old or the new version (a cancel after the new one was stored
+		// fails the Put but cannot undo it), readable and verified.
+		for i, delay := range []time.Duration{time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond} {
+			key := fmt.Sprintf("k/c%d.zip", i)
+			put(t, c, ts.bucket, key, vs[0], func(o *PutOptions) { o.NoDelta = true })
+			ctx, cancel := context.WithCancel(context.Background())
+			timer := time.AfterFunc(delay, cancel)
+			_, err := c.Put(ctx, ts.bucket, key, bytes.NewReader(vs[2]), PutOptions{Size: int64(len(vs[2]))})
+			timer.Stop()
+			cancel()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatalf("Put with delay %v: %v", delay, err)
+			}
+			got, _, gerr := get(t, c, ts.bucket, key)
+			if gerr != nil || !bytes.Equal(got, vs[2]) && (err == nil || !bytes.Equal(got, vs[0])) {
+				t.Fatalf("after Put (err %v) cancelled at %v: %d bytes, %v", err, delay, len(got), gerr)
+			}
+		}
+		ctx, cancel = context.WithCancel(context.Background())
+		rc, _, err := c.Get(ctx, ts.bucket, "k/a.zip", GetOptions{Length: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		if _, err := io.ReadFull(rc, make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if _, err := io.Copy(io.Discard, rc); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Get after cancel: %v", err)
+		}
+	})
 }

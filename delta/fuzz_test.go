@@ -4,7 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/deltaglider-go/deltaglider/store"
@@ -56,42 +62,91 @@ func FuzzGetDelta(f *testing.F) {
 	})
 }
 
+// cacheWorker hammers a small cache in dir shared with other workers:
+// 20 references of which 5 fit, so entries are evicted under one another
+// all the time. Every copy it gets must have the right content.
+func cacheWorker(dir string, w int) error {
+	data := func(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 3000) }
+	c, err := NewCache(dir, 30000)
+	if err != nil {
+		return err
+	}
+	for round := 0; round < 60; round++ {
+		i := (round*7 + w) % 20
+		id := cacheID("b", string(rune('a'+i)), "e", 6000)
+		rf, ok := c.open(id, 6000)
+		if !ok {
+			rf, err = c.fill(id, 6000, func(wr io.Writer) error { _, err := wr.Write(data(i)); return err })
+			if err != nil {
+				return err
+			}
+		}
+		got := make([]byte, 6000)
+		_, err := rf.ReadAt(got, 0)
+		rf.Close()
+		if err != nil || !bytes.Equal(got, data(i)) || rf.SHA256 != sha(data(i)) {
+			return fmt.Errorf("worker %d round %d: cache returned wrong content (%v)", w, round, err)
+		}
+	}
+	return nil
+}
+
 func TestCacheSharedByInstances(t *testing.T) {
 	dir := t.TempDir()
-	data := func(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 3000) }
 	done := make(chan error, 4)
 	for w := 0; w < 4; w++ {
-		go func() {
-			c, err := NewCache(dir, 30000) // room for 5 of 20 entries: constant eviction
-			if err != nil {
-				done <- err
-				return
-			}
-			for round := 0; round < 50; round++ {
-				i := (round*7 + w) % 20
-				id := cacheID("b", string(rune('a'+i)), "e", 6000)
-				rf, ok := c.open(id, 6000)
-				if !ok {
-					rf, err = c.fill(id, 6000, func(wr io.Writer) error { _, err := wr.Write(data(i)); return err })
-					if err != nil {
-						done <- err
-						return
-					}
-				}
-				got := make([]byte, 6000)
-				if _, err := rf.ReadAt(got, 0); err != nil || !bytes.Equal(got, data(i)) {
-					rf.Close()
-					done <- errors.New("cache returned wrong content")
-					return
-				}
-				rf.Close()
-			}
-			done <- nil
-		}()
+		go func() { done <- cacheWorker(dir, w) }()
 	}
 	for w := 0; w < 4; w++ {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestCacheSharedByProcesses runs cacheWorker in separate processes (this
+// test binary, re-executed) on one cache directory.
+func TestCacheSharedByProcesses(t *testing.T) {
+	if dir := os.Getenv("DELTA_CACHE_WORKER_DIR"); dir != "" {
+		w, _ := strconv.Atoi(os.Getenv("DELTA_CACHE_WORKER"))
+		if err := cacheWorker(dir, w); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	dir := t.TempDir()
+	var cmds []*exec.Cmd
+	outs := make([]*bytes.Buffer, 4)
+	for w := range outs {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCacheSharedByProcesses$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "DELTA_CACHE_WORKER_DIR="+dir, "DELTA_CACHE_WORKER="+strconv.Itoa(w))
+		outs[w] = new(bytes.Buffer)
+		cmd.Stdout, cmd.Stderr = outs[w], outs[w]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for w, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("worker process %d: %v\n%s", w, err, outs[w])
+		}
+	}
+	// Whatever the interleaving, the cache ends within its cap and with
+	// no temporary files left.
+	var total int64
+	filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				total += fi.Size()
+			}
+		}
+		return nil
+	})
+	if total > 30000+6000*4 { // each process may overshoot by the entry it keeps
+		t.Errorf("cache holds %d bytes, cap 30000", total)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(ents) != 0 {
+		t.Errorf("temporary files left: %d", len(ents))
 	}
 }

@@ -78,7 +78,7 @@ func (c *Client) resolve(ctx context.Context, bucket, key string) (*resolved, er
 	i := &r.info
 	i.Bucket, i.Key, i.StoredKey = bucket, key, r.oi.Key
 	i.StoredSize, i.ModTime, i.ETag = r.oi.Size, r.oi.ModTime, r.oi.ETag
-	i.ContentType, i.Metadata, i.SHA256 = r.oi.ContentType, user, m.FileSHA256
+	i.ContentType, i.Metadata, i.SHA256, i.MD5 = r.oi.ContentType, user, m.FileSHA256, m.MD5
 	i.Size = r.oi.Size
 	switch {
 	case useDelta:
@@ -105,7 +105,7 @@ func (c *Client) resolve(ctx context.Context, bucket, key string) (*resolved, er
 			return nil, fmt.Errorf("%w: %s is %d bytes but its metadata records %d", ErrIntegrity, key, r.oi.Size, m.FileSize)
 		}
 	default:
-		i.StoredAs, i.SHA256 = Plain, ""
+		i.StoredAs, i.SHA256, i.MD5 = Plain, "", ""
 	}
 	return r, nil
 }
@@ -211,7 +211,7 @@ func (c *Client) decodeStream0(ctx context.Context, r *resolved, off int64) (io.
 		return nil, nil, fmt.Errorf("%w: %s was made against a reference with SHA-256 %s, but %s records %s",
 			ErrWrongReference, i.StoredKey, r.m.RefSHA256, i.RefKey, rm.FileSHA256)
 	}
-	ref, err := c.openRef(ctx, i.Bucket, i.RefKey, roi)
+	ref, err := c.openRef(ctx, i.Bucket, i.RefKey, roi, r.m.RefSHA256)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,10 +312,19 @@ func (c *Client) externalDecode(ctx context.Context, r *resolved, ext externalCo
 	}
 	os.Remove(out.Name())
 	h := sha256.New()
-	w := io.MultiWriter(out, h)
+	// A correct result is exactly i.Size bytes: stop writing past that, so
+	// that a hostile delta cannot fill the disk before the SHA-256 check.
+	lw := &limitWriter{w: io.MultiWriter(out, h), limit: i.Size}
+	w := io.Writer(lw)
+	tooBig := func() error {
+		return why("the result grows beyond the recorded size of %d bytes", i.Size)
+	}
 	if ext.Target == "" {
 		if _, err := io.Copy(w, payload); err != nil {
 			out.Close()
+			if lw.exceeded {
+				return nil, tooBig()
+			}
 			return nil, why("%v", err)
 		}
 	} else {
@@ -331,6 +340,9 @@ func (c *Client) externalDecode(ctx context.Context, r *resolved, ext externalCo
 		cmd.Stderr = &stderr
 		if err := cmd.Run(); err != nil {
 			out.Close()
+			if lw.exceeded {
+				return nil, tooBig()
+			}
 			return nil, why("%s %s: %v %s", tool, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 		}
 	}

@@ -55,11 +55,13 @@ const (
 // else. It is never stored: dg-codec names the codec used.
 const CodecAuto = "auto"
 
-// Notes written in dg-note.
+// Notes written in dg-note: the three values the proxy's filesystem
+// backend accepts (its metadata JSON is tagged by note and refuses any
+// other, such as the Python tool's "zero-diff (reference identical)", which
+// we read but do not write).
 const (
 	noteReference = "reference"
 	noteDelta     = "delta"
-	noteZeroDiff  = "zero-diff (reference identical)"
 	notePassthru  = "passthrough"
 )
 
@@ -79,6 +81,7 @@ type meta struct {
 	Note         string
 	Compression  string
 	Codec        string
+	MD5          string // lower-case hex MD5 of the original (the proxy's dg-md5); "" if absent
 }
 
 // managed reports whether the object carries DeltaGlider metadata. Like
@@ -127,6 +130,9 @@ func parseMeta(md map[string]string) (meta, map[string]string, error) {
 	m.Note = get(fNote)
 	m.Compression = get(fCompression)
 	m.Codec = strings.ToLower(get(fCodec))
+	if m.MD5 = strings.ToLower(get(fMD5)); !isHex(m.MD5, 32) {
+		m.MD5 = "" // informational only (the proxy's ETag): ignore what is not an MD5
+	}
 	var err error
 	if v := get(fFileSize); v != "" {
 		if m.FileSize, err = strconv.ParseInt(v, 10, 64); err != nil || m.FileSize < 0 {
@@ -178,8 +184,11 @@ func isOurKey(k string, managed bool) bool {
 	return false
 }
 
-func isHexSHA256(s string) bool {
-	if len(s) != 64 {
+func isHexSHA256(s string) bool { return isHex(s, 64) }
+
+// isHex reports whether s is n lower-case hex digits.
+func isHex(s string, n int) bool {
+	if len(s) != n {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -243,5 +252,6 @@ func (m *meta) encode(user map[string]string) map[string]string {
 	set(fNote, m.Note)
 	set(fCompression, m.Compression)
 	set(fCodec, m.Codec)
+	set(fMD5, m.MD5)
 	return out
 }

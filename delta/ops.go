@@ -333,7 +333,7 @@ func (c *Client) purgeSpace(ctx context.Context, bucket, space string) (bool, er
 		return false, err
 	}
 	// Keep a verified local copy until the deltaspace is known to be safe.
-	ref, err := c.openRef(ctx, bucket, rk, roi)
+	ref, err := c.openRef(ctx, bucket, rk, roi, "")
 	if err != nil {
 		return false, err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMetaSpellings(t *testing.T) {
@@ -228,8 +229,12 @@ func TestCache(t *testing.T) {
 		}
 		rf.Close()
 	}
+	// Uses are ordered by file times; space them beyond the file system's
+	// timestamp granularity.
+	tick := func() { time.Sleep(20 * time.Millisecond) }
 	for i := 0; i < 3; i++ {
 		check(get(i), i)
+		tick()
 	}
 	check(get(1), 1)
 	if fetches != 3 {
@@ -244,12 +249,22 @@ func TestCache(t *testing.T) {
 	if fetches != 4 {
 		t.Fatalf("corrupt entry not refetched (fetches = %d)", fetches)
 	}
-	// A fourth entry exceeds the 3000-byte cap: the LRU one (0) goes.
+	tick()
+	check(get(0), 0) // a hit: 0, the oldest entry, is now the most recently used
+	tick()
+	// A fourth entry exceeds the 3000-byte cap: the least recently used
+	// one (2; not 0, the first stored) goes.
 	check(get(3), 3)
-	if _, err := os.Stat(c.objPath(blake3Hex(data(0)))); !os.IsNotExist(err) {
-		t.Errorf("LRU entry 0 not evicted: %v", err)
+	if _, err := os.Stat(c.objPath(blake3Hex(data(2)))); !os.IsNotExist(err) {
+		t.Errorf("LRU entry 2 not evicted: %v", err)
+	}
+	for _, i := range []int{0, 1, 3} {
+		if _, err := os.Stat(c.objPath(blake3Hex(data(i)))); err != nil {
+			t.Errorf("entry %d evicted: %v", i, err)
+		}
 	}
 	check(get(3), 3)
+	check(get(0), 0)
 	if fetches != 5 {
 		t.Errorf("fetches = %d, want 5", fetches)
 	}
