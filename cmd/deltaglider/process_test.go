@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/deltaglider-go/deltaglider/delta"
+	"github.com/deltaglider-go/deltaglider/internal/testtool"
+)
+
+// TestSIGINTAbortsCleanly sends a real SIGINT to the deltaglider process in
+// the middle of a recursive upload of real release archives: it must exit
+// 130 with one line, and leave only complete, readable objects.
+func TestSIGINTAbortsCleanly(t *testing.T) {
+	files := testtool.Series(t, "gomod-x-text")
+	h := newHarness(t, "fs")
+	src := t.TempDir()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(src, filepath.Base(f)), b, 0o644)
+	}
+	binDir(t)
+	cmd := exec.Command("deltaglider", "--store-dir", h.storeDir, "--jobs", "2", "cp", "-r", src, h.url("x/"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var lines []string
+	signalled := false
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if !signalled && strings.HasPrefix(sc.Text(), "upload: ") {
+			// The reference is stored; the other uploads are under way.
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			signalled = true
+		}
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("want exit 130, got %v\nstdout %q\nstderr %q", err, lines, stderr.String())
+	}
+	checkErrLine(t, stderr.String(), "interrupted")
+	if len(lines) >= len(files) {
+		t.Fatalf("every upload finished before the signal: %q", lines)
+	}
+	// What is stored is whole: every object reads back and verifies. Each
+	// upload reported as done is there (one that completed just as the
+	// signal came may be there unreported), and the interrupted ones are not.
+	r := h.ok("--json", "verify", "--all", h.url(""))
+	if n := len(ofType(jsonLines(t, r.stdout), "verify")); n < len(lines) || n >= len(files) {
+		t.Fatalf("%d objects stored, %d uploads reported:\n%v\n%q", n, len(lines), r, lines)
+	}
+	for _, k := range h.rawKeys(h.bucket) {
+		if !strings.HasSuffix(k, delta.DeltaSuffix) && !strings.HasSuffix(k, delta.ReferenceName) {
+			t.Fatalf("unexpected stored key %q", k)
+		}
+	}
+	// No temporary file of an aborted write is left in the store directory.
+	filepath.WalkDir(h.storeDir, func(p string, d os.DirEntry, err error) error {
+		if rel, _ := filepath.Rel(h.storeDir, p); err == nil && !d.IsDir() && strings.Contains(rel, "tmp") {
+			t.Errorf("left behind: %s", rel)
+		}
+		return nil
+	})
+}
+
+// TestProgressBarOnlyOnTTY runs an upload under a pseudo-terminal (script
+// from util-linux): the bar, with bytes, rate and ETA, is drawn there, and
+// not with --no-progress or --quiet. (Without a terminal, every harness
+// test already requires an empty stderr.)
+func TestProgressBarOnlyOnTTY(t *testing.T) {
+	scriptBin := testtool.Tool(t, "script")
+	files := testtool.Series(t, "gomod-x-text")
+	h := newHarness(t, "fs")
+	src := t.TempDir()
+	for _, f := range files[:2] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(src, filepath.Base(f)), b, 0o644)
+	}
+	binDir(t)
+	t.Setenv("TERM", "xterm")
+	onTTY := func(args string) string {
+		t.Helper()
+		line := "deltaglider --store-dir " + h.storeDir + " " + args
+		out, err := exec.Command(scriptBin, "-qefc", line, "/dev/null").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, out)
+		}
+		return string(out)
+	}
+	out := onTTY("cp -r " + src + " " + h.url("a/"))
+	// e.g. "upload  50% |███████        | (8.8/18 MiB, 2.2 MiB/s) [4s:4s]"
+	if !strings.Contains(out, "upload ") || !strings.Contains(out, "% |") || !strings.Contains(out, "MiB/s") ||
+		!strings.Contains(out, "s:") {
+		t.Fatalf("no progress bar on a terminal:\n%q", out)
+	}
+	if !strings.Contains(out, "cp: 2 objects") {
+		t.Fatalf("no summary:\n%q", out)
+	}
+	out = onTTY("cp -r --no-progress " + src + " " + h.url("b/"))
+	if strings.Contains(out, "% |") || !strings.Contains(out, "cp: 2 objects") {
+		t.Fatalf("--no-progress:\n%q", out)
+	}
+	out = onTTY("cp -r --quiet " + src + " " + h.url("c/"))
+	if strings.TrimSpace(out) != "" {
+		t.Fatalf("--quiet printed:\n%q", out)
+	}
+}
