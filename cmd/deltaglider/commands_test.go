@@ -702,3 +702,68 @@ func TestS3AccessDenied(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
 	h.fails(exitFailure, []string{h.url(""), "access denied by S3", "credentials"}, "ls", h.url(""))
 }
+
+// TestJSONAndQuietEverywhere runs every command that reports with --json
+// (every stdout line is a JSON object, of the expected types) and with
+// --quiet (nothing on stdout).
+func TestJSONAndQuietEverywhere(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 14, 3, 64<<10)
+		down := t.TempDir()
+		steps := func(mode string, b2 string) [][]string {
+			p := h.url(mode + "/")
+			return [][]string{
+				{"mb", "s3://" + b2},
+				{"cp", "-r", src, p},
+				{"cp", filepath.Join(src, names[0]), p + "single.zip"},
+				{"cp", p + "single.zip", filepath.Join(down, mode+"-single.zip")},
+				{"ls"},
+				{"ls", "-r", "--summarize", p},
+				{"sync", src, p + "s/"},
+				{"sync", p, filepath.Join(down, mode)},
+				{"stats", p},
+				{"verify", "-r", p},
+				{"analyze", "--sample", "2", p},
+				{"migrate", "--dry-run", p, "s3://" + b2 + "/m/"},
+				{"migrate", "--yes", p, "s3://" + b2 + "/m/"},
+				{"rm", "--dryrun", p + "single.zip"},
+				{"rm", p + "single.zip"},
+				{"rm", "-r", "--dryrun", p},
+				{"rm", "-r", p + "s/"},
+				{"rm", "-r", "--exclude", "*.txt", p},
+				{"purge", "--dry-run", h.url("")},
+				{"purge", h.url("")},
+				{"rb", "--force", "s3://" + b2},
+			}
+		}
+		want := [][]string{
+			{"make_bucket"}, {"upload", "summary"}, {"upload"}, {"download"}, {"bucket"}, {"object", "summary"},
+			{"upload", "summary"}, {"download", "summary"}, {""}, {"verify", "summary"}, {"deltaspace", "total"},
+			{"copy", "summary"}, {"copy", "summary"}, {"delete"}, {"delete"}, {"delete", "summary"},
+			{"delete", "summary"}, {"delete", "summary"}, {"summary"}, {"summary"}, {"remove_bucket"},
+		}
+		for i, args := range steps("json", randomName("dgcli-")) {
+			r := h.ok(append([]string{"--json"}, args...)...)
+			recs := jsonLines(t, r.stdout)
+			if len(recs) == 0 {
+				t.Fatalf("%v: no JSON", args)
+			}
+			for _, typ := range want[i] {
+				if typ == "" { // stats: one report object
+					if len(recs) != 1 || recs[0]["deltaspaces"] == nil {
+						t.Fatalf("%v: %v", args, r)
+					}
+					continue
+				}
+				if len(ofType(recs, typ)) == 0 {
+					t.Fatalf("%v: no %q record: %v", args, typ, r)
+				}
+			}
+		}
+		for _, args := range steps("quiet", randomName("dgcli-")) {
+			if r := h.ok(append([]string{"--quiet"}, args...)...); r.stdout != "" {
+				t.Fatalf("--quiet %v printed %v", args, r)
+			}
+		}
+	})
+}
