@@ -663,7 +663,26 @@ func TestErrorsAreOneLine(t *testing.T) {
 	if r.code != exitUsage {
 		t.Fatalf("%v", r)
 	}
-	checkErrLine(t, r.stderr, "DG_MAX_RATIO")
+	checkErrLine(t, r.stderr, "DG_MAX_RATIO", "(0, 1]")
+	t.Setenv("DG_MAX_RATIO", "")
+	// Bad settings name the setting and what it wants, without the
+	// package prefix of the error chain.
+	for _, c := range []struct{ env, val string }{{"DG_CACHE_SIZE_MB", "lots"}, {"DG_CODEC", "zstd"}} {
+		t.Setenv(c.env, c.val)
+		for _, extra := range [][]string{nil, {"--cache-dir", t.TempDir()}} {
+			r = h.run(append(append([]string{"--store-dir", dir}, extra...), "ls")...)
+			if r.code != exitUsage || strings.Contains(r.stderr, "delta: ") {
+				t.Fatalf("%s=%s: %v", c.env, c.val, r)
+			}
+			checkErrLine(t, r.stderr, c.env, "want")
+		}
+		t.Setenv(c.env, "")
+	}
+	r = h.run("--store-dir", dir, "--codec", "zstd", "ls")
+	if r.code != exitUsage {
+		t.Fatalf("%v", r)
+	}
+	checkErrLine(t, r.stderr, "--codec", "want auto, vcdiff or bsdiff")
 }
 
 // TestStatsStreamsPastPythonCap checks that stats handles more objects
