@@ -786,3 +786,86 @@ func TestJSONAndQuietEverywhere(t *testing.T) {
 		}
 	})
 }
+
+func TestSyncExcludeBothWays(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 15, 2, 64<<10)
+		os.WriteFile(filepath.Join(src, "build.tmp"), []byte("scratch"), 0o644)
+		r := h.ok("sync", src, h.url("s/"), "--exclude", "*.tmp")
+		if strings.Count(r.stdout, "upload: ") != len(names) || strings.Contains(r.stdout, "build.tmp") {
+			t.Fatalf("%v", r)
+		}
+		// An excluded path is not deleted either.
+		h.ok("-q", "cp", filepath.Join(src, "build.tmp"), h.url("s/remote-only.tmp"))
+		h.ok("-q", "cp", filepath.Join(src, "build.tmp"), h.url("s/remote-only.bin"))
+		r = h.ok("sync", "--delete", "--exclude", "*.tmp", src, h.url("s/"))
+		if r.stdout != "delete: "+h.url("s/remote-only.bin")+"\nsync: 0 objects, 0 B, 3 unchanged skipped, 1 deleted\n" {
+			t.Fatalf("%v", r)
+		}
+		ls := h.ok("ls", "-r", h.url("s/")).stdout
+		if !strings.Contains(ls, "remote-only.tmp") || strings.Contains(ls, "build.tmp") {
+			t.Fatalf("%s", ls)
+		}
+		// Down, excluding the text file; a local excluded file survives --delete.
+		out := t.TempDir()
+		os.WriteFile(filepath.Join(out, "mine.txt"), []byte("x"), 0o644)
+		os.WriteFile(filepath.Join(out, "stale.zip"), []byte("x"), 0o644)
+		r = h.ok("sync", "--delete", "--exclude", "*.txt", "--exclude", "*.tmp", h.url("s/"), out)
+		if strings.Count(r.stdout, "download: ") != len(names)-1 || !strings.Contains(r.stdout, "delete: "+filepath.Join(out, "stale.zip")) {
+			t.Fatalf("%v", r)
+		}
+		want := t.TempDir()
+		for _, n := range names[:len(names)-1] {
+			os.WriteFile(filepath.Join(want, n), must(os.ReadFile(filepath.Join(src, n))), 0o644)
+		}
+		os.WriteFile(filepath.Join(want, "mine.txt"), []byte("x"), 0o644)
+		sameTree(t, want, out)
+	})
+}
+
+func TestCpMaxRatioFlag(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 16, 3, 64<<10)
+		h.ok("-q", "cp", filepath.Join(src, names[0]), h.url("m/"))
+		rec := jsonLines(t, h.ok("--json", "cp", "--max-ratio", "0.0001", filepath.Join(src, names[1]), h.url("m/")).stdout)[0]
+		if rec["stored_as"] != "direct" || rec["reason"] != "ratio" {
+			t.Fatalf("--max-ratio 0.0001: %v", rec)
+		}
+		// The flag wins over DG_MAX_RATIO.
+		t.Setenv("DG_MAX_RATIO", "0.0001")
+		rec = jsonLines(t, h.ok("--json", "cp", filepath.Join(src, names[2]), h.url("m/"), "--max-ratio", "1").stdout)[0]
+		if rec["stored_as"] != "delta" {
+			t.Fatalf("--max-ratio 1: %v", rec)
+		}
+		h.ok("-q", "verify", "-r", h.url("m/"))
+	})
+}
+
+func TestMigrateDeltaToDeltaResumes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 17, 4, 96<<10)
+		h.ok("-q", "cp", "-r", src, h.url("rel/"))
+		dst := h.newBucket()
+		r := h.ok("--json", "migrate", "--yes", "--jobs", "3", h.url("rel/"), "s3://"+dst+"/rel/")
+		if n := len(ofType(jsonLines(t, r.stdout), "copy")); n != len(names) {
+			t.Fatalf("%v", r)
+		}
+		st := jsonLines(t, h.ok("stats", "--json", "s3://"+dst).stdout)[0]
+		if st["delta_objects"] != float64(len(names)-1) || st["references"] != float64(1) {
+			t.Fatalf("delta bucket migrated into: %v", st)
+		}
+		// As after an interruption: two objects never made it. Only they
+		// are copied again.
+		h.ok("-q", "rm", "s3://"+dst+"/rel/"+names[1])
+		h.ok("-q", "rm", "s3://"+dst+"/rel/NOTES.txt")
+		r = h.ok("migrate", "--yes", h.url("rel/"), "s3://"+dst+"/rel/")
+		if strings.Count(r.stdout, "copy: ") != 2 || !strings.Contains(r.stdout, fmt.Sprintf("%d unchanged skipped", len(names)-2)) ||
+			!strings.Contains(r.stdout, names[1]) || !strings.Contains(r.stdout, "NOTES.txt") {
+			t.Fatalf("resume: %v", r)
+		}
+		out := t.TempDir()
+		h.ok("-q", "cp", "-r", "s3://"+dst+"/rel/", out)
+		sameTree(t, src, out)
+		h.ok("-q", "verify", "--all", "s3://"+dst)
+	})
+}
