@@ -869,3 +869,30 @@ func TestMigrateDeltaToDeltaResumes(t *testing.T) {
 		h.ok("-q", "verify", "--all", "s3://"+dst)
 	})
 }
+
+// TestS3EndpointEnvAndProfile: AWS_ENDPOINT_URL selects the server without
+// --endpoint-url, and --profile reads the shared credentials file.
+func TestS3EndpointEnvAndProfile(t *testing.T) {
+	h := newHarness(t, "s3")
+	h.ok("-q", "cp", "-", h.url("k.bin"))
+	bare := &cliHarness{t: t}
+	t.Setenv("AWS_ENDPOINT_URL", h.endpoint)
+	if r := bare.ok("ls"); !strings.Contains(r.stdout, "s3://"+h.bucket+"\n") {
+		t.Fatalf("AWS_ENDPOINT_URL: %v", r)
+	}
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	os.WriteFile(creds, []byte(fmt.Sprintf("[dgtest]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n"+
+		"[wrong]\naws_access_key_id = %[1]s\naws_secret_access_key = not-the-secret\n",
+		os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"))), 0o600)
+	os.WriteFile(filepath.Join(dir, "config"), nil, 0o600)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	if r := bare.ok("--profile", "dgtest", "--region", "us-east-1", "ls", "-r", h.url("")); !strings.HasSuffix(r.stdout, " k.bin\n") {
+		t.Fatalf("--profile dgtest: %v", r)
+	}
+	bare.fails(exitFailure, []string{"access denied by S3"}, "ls", "--profile", "wrong", h.url(""))
+	bare.fails(exitFailure, []string{`AWS profile "nope" is not in the shared config`, "--profile"}, "ls", "--profile", "nope", h.url(""))
+}
