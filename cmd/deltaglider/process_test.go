@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/deltaglider-go/deltaglider/delta"
 	"github.com/deltaglider-go/deltaglider/internal/testtool"
@@ -125,5 +126,49 @@ func TestProgressBarOnlyOnTTY(t *testing.T) {
 	out = onTTY("cp -r --quiet " + src + " " + h.url("c/"))
 	if strings.TrimSpace(out) != "" {
 		t.Fatalf("--quiet printed:\n%q", out)
+	}
+}
+
+// TestSIGINTWhileReadingStdin: Ctrl-C during `cp - s3://...` whose input
+// has stalled (a terminal, or a pipe whose writer waits) ends the upload at
+// once, without waiting for more input or EOF, and stores nothing.
+func TestSIGINTWhileReadingStdin(t *testing.T) {
+	h := newHarness(t, "fs")
+	binDir(t)
+	cmd := exec.Command("deltaglider", "--store-dir", h.storeDir, "cp", "-", h.url("in/stdin.zip"))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Once this returns, the upload has read (nearly) all of it: a pipe
+	// buffers 64 KiB at most.
+	if _, err := stdin.Write(make([]byte, 4<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute): // a hang guard, not a timing assertion
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("still waiting for stdin after SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("want exit 130, got %v; stderr %q", err, stderr.String())
+	}
+	checkErrLine(t, stderr.String(), "interrupted")
+	if keys := h.rawKeys(h.bucket); len(keys) != 0 {
+		t.Fatalf("interrupted upload left %v", keys)
 	}
 }
