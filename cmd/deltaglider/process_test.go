@@ -101,14 +101,22 @@ func TestProgressBarOnlyOnTTY(t *testing.T) {
 	}
 	binDir(t)
 	t.Setenv("TERM", "xterm")
-	onTTY := func(args string) string {
+	// onTTYIn runs a command line on a terminal whose keyboard input is in.
+	onTTYIn := func(in string, args string) (string, error) {
 		t.Helper()
 		line := "deltaglider --store-dir " + h.storeDir + " " + args
-		out, err := exec.Command(scriptBin, "-qefc", line, "/dev/null").CombinedOutput()
+		cmd := exec.Command(scriptBin, "-qefc", line, "/dev/null")
+		cmd.Stdin = strings.NewReader(in)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	onTTY := func(args string) string {
+		t.Helper()
+		out, err := onTTYIn("", args)
 		if err != nil {
-			t.Fatalf("%s: %v\n%s", line, err, out)
+			t.Fatalf("%s: %v\n%s", args, err, out)
 		}
-		return string(out)
+		return out
 	}
 	out := onTTY("cp -r " + src + " " + h.url("a/"))
 	// e.g. "upload  50% |███████        | (8.8/18 MiB, 2.2 MiB/s) [4s:4s]"
@@ -127,6 +135,28 @@ func TestProgressBarOnlyOnTTY(t *testing.T) {
 	if strings.TrimSpace(out) != "" {
 		t.Fatalf("--quiet printed:\n%q", out)
 	}
+	// A single download knows its size: a bar with a total (and so an ETA).
+	name := filepath.Base(files[1])
+	out = onTTY("cp " + h.url("a/"+name) + " " + filepath.Join(t.TempDir(), name))
+	if !strings.Contains(out, "download ") || !strings.Contains(out, "% |") || !strings.Contains(out, "/8.8 MiB") {
+		t.Fatalf("download bar:\n%q", out)
+	}
+	// migrate asks on a terminal; "n" copies nothing, "y" goes ahead, with
+	// a bar counting bytes.
+	dst := h.newBucket()
+	out, err := onTTYIn("n\n", "migrate "+h.url("a/")+" s3://"+dst+"/a/")
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != exitFailure ||
+		!strings.Contains(out, "[y/N]") || !strings.Contains(out, "migration cancelled") || len(h.rawKeys(dst)) != 0 {
+		t.Fatalf("migrate answered n: %v\n%q", err, out)
+	}
+	out, err = onTTYIn("y\n", "migrate "+h.url("a/")+" s3://"+dst+"/a/")
+	if err != nil || !strings.Contains(out, "migrate: 2 objects") {
+		t.Fatalf("migrate answered y: %v\n%q", err, out)
+	}
+	if !strings.Contains(out, " migrate (") || !strings.Contains(out, "MiB/s") || strings.Contains(out, "obj/s") {
+		t.Fatalf("migrate bar is not a bytes bar:\n%q", out)
+	}
+	h.ok("-q", "verify", "--all", "s3://"+dst)
 }
 
 // TestSIGINTWhileReadingStdin: Ctrl-C during `cp - s3://...` whose input
