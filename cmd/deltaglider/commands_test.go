@@ -355,6 +355,21 @@ func TestVerifyDetectsDamage(t *testing.T) {
 		if v := ofType(recs, "verify"); len(v) != len(names) {
 			t.Fatalf("%v", r)
 		}
+		for _, v := range ofType(recs, "verify") {
+			if v["status"] != "ok" || (strings.HasSuffix(v["object"].(string), "NOTES.txt") != (v["stored_as"] == "direct")) {
+				t.Fatalf("verify record %v", v)
+			}
+		}
+		// Objects stored whole are checked against their SHA-256 too (the
+		// Python tool can only verify deltas).
+		nk := "v/NOTES.txt"
+		noi := must(h.st.Stat(context.Background(), h.bucket, nk))
+		if _, err := h.st.Put(context.Background(), h.bucket, nk, strings.NewReader("release notez\n"),
+			store.PutOptions{Size: 14, Metadata: noi.Metadata}); err != nil {
+			t.Fatal(err)
+		}
+		h.fails(exitFailure, []string{h.url(nk), "integrity check failed"}, "verify", h.url(nk))
+		h.ok("-q", "cp", filepath.Join(src, "NOTES.txt"), h.url(nk))
 		// A plain object (no checksum) is read, reported as such.
 		h.ok("-q", "cp", "--plain", filepath.Join(src, "NOTES.txt"), h.url("v/plain.txt"))
 		r = h.ok("verify", h.url("v/plain.txt"))
