@@ -78,6 +78,11 @@ func newApp(e *env) *cli.App {
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		// No command has subcommands: without this, urfave/cli adds a
+		// "help"/"h" subcommand to each, so `cp h s3://b/` showed help
+		// instead of uploading ./h, and `cp <TAB>` completed to "help".
+		// --help still works.
+		c.HideHelpCommand = true
 	}
 	return app
 }

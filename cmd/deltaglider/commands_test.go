@@ -355,6 +355,21 @@ func TestVerifyDetectsDamage(t *testing.T) {
 		if v := ofType(recs, "verify"); len(v) != len(names) {
 			t.Fatalf("%v", r)
 		}
+		for _, v := range ofType(recs, "verify") {
+			if v["status"] != "ok" || (strings.HasSuffix(v["object"].(string), "NOTES.txt") != (v["stored_as"] == "direct")) {
+				t.Fatalf("verify record %v", v)
+			}
+		}
+		// Objects stored whole are checked against their SHA-256 too (the
+		// Python tool can only verify deltas).
+		nk := "v/NOTES.txt"
+		noi := must(h.st.Stat(context.Background(), h.bucket, nk))
+		if _, err := h.st.Put(context.Background(), h.bucket, nk, strings.NewReader("release notez\n"),
+			store.PutOptions{Size: 14, Metadata: noi.Metadata}); err != nil {
+			t.Fatal(err)
+		}
+		h.fails(exitFailure, []string{h.url(nk), "integrity check failed"}, "verify", h.url(nk))
+		h.ok("-q", "cp", filepath.Join(src, "NOTES.txt"), h.url(nk))
 		// A plain object (no checksum) is read, reported as such.
 		h.ok("-q", "cp", "--plain", filepath.Join(src, "NOTES.txt"), h.url("v/plain.txt"))
 		r = h.ok("verify", h.url("v/plain.txt"))
@@ -616,12 +631,8 @@ func TestHelpHasExamples(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "deltaglider "+c.Name) {
 			t.Errorf("%s --help: %v", c.Name, r)
 		}
-		switch c.Name {
-		case "decode", "info", "encode": // owned elsewhere
-		default:
-			if !strings.Contains(r.stdout, "Example") {
-				t.Errorf("%s --help has no example", c.Name)
-			}
+		if !strings.Contains(r.stdout, "Example") || !strings.Contains(r.stdout, "  deltaglider ") {
+			t.Errorf("%s --help has no example", c.Name)
 		}
 	}
 	r := h.run("completion", "bash")
@@ -667,7 +678,26 @@ func TestErrorsAreOneLine(t *testing.T) {
 	if r.code != exitUsage {
 		t.Fatalf("%v", r)
 	}
-	checkErrLine(t, r.stderr, "DG_MAX_RATIO")
+	checkErrLine(t, r.stderr, "DG_MAX_RATIO", "(0, 1]")
+	t.Setenv("DG_MAX_RATIO", "")
+	// Bad settings name the setting and what it wants, without the
+	// package prefix of the error chain.
+	for _, c := range []struct{ env, val string }{{"DG_CACHE_SIZE_MB", "lots"}, {"DG_CODEC", "zstd"}} {
+		t.Setenv(c.env, c.val)
+		for _, extra := range [][]string{nil, {"--cache-dir", t.TempDir()}} {
+			r = h.run(append(append([]string{"--store-dir", dir}, extra...), "ls")...)
+			if r.code != exitUsage || strings.Contains(r.stderr, "delta: ") {
+				t.Fatalf("%s=%s: %v", c.env, c.val, r)
+			}
+			checkErrLine(t, r.stderr, c.env, "want")
+		}
+		t.Setenv(c.env, "")
+	}
+	r = h.run("--store-dir", dir, "--codec", "zstd", "ls")
+	if r.code != exitUsage {
+		t.Fatalf("%v", r)
+	}
+	checkErrLine(t, r.stderr, "--codec", "want auto, vcdiff or bsdiff")
 }
 
 // TestStatsStreamsPastPythonCap checks that stats handles more objects
@@ -705,4 +735,179 @@ func TestS3AccessDenied(t *testing.T) {
 	h := newHarness(t, "s3")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
 	h.fails(exitFailure, []string{h.url(""), "access denied by S3", "credentials"}, "ls", h.url(""))
+}
+
+// TestJSONAndQuietEverywhere runs every command that reports with --json
+// (every stdout line is a JSON object, of the expected types) and with
+// --quiet (nothing on stdout).
+func TestJSONAndQuietEverywhere(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 14, 3, 64<<10)
+		down := t.TempDir()
+		steps := func(mode string, b2 string) [][]string {
+			p := h.url(mode + "/")
+			return [][]string{
+				{"mb", "s3://" + b2},
+				{"cp", "-r", src, p},
+				{"cp", filepath.Join(src, names[0]), p + "single.zip"},
+				{"cp", p + "single.zip", filepath.Join(down, mode+"-single.zip")},
+				{"ls"},
+				{"ls", "-r", "--summarize", p},
+				{"sync", src, p + "s/"},
+				{"sync", p, filepath.Join(down, mode)},
+				{"stats", p},
+				{"verify", "-r", p},
+				{"analyze", "--sample", "2", p},
+				{"migrate", "--dry-run", p, "s3://" + b2 + "/m/"},
+				{"migrate", "--yes", p, "s3://" + b2 + "/m/"},
+				{"rm", "--dryrun", p + "single.zip"},
+				{"rm", p + "single.zip"},
+				{"rm", "-r", "--dryrun", p},
+				{"rm", "-r", p + "s/"},
+				{"rm", "-r", "--exclude", "*.txt", p},
+				{"purge", "--dry-run", h.url("")},
+				{"purge", h.url("")},
+				{"rb", "--force", "s3://" + b2},
+			}
+		}
+		want := [][]string{
+			{"make_bucket"}, {"upload", "summary"}, {"upload"}, {"download"}, {"bucket"}, {"object", "summary"},
+			{"upload", "summary"}, {"download", "summary"}, {""}, {"verify", "summary"}, {"deltaspace", "total"},
+			{"copy", "summary"}, {"copy", "summary"}, {"delete"}, {"delete"}, {"delete", "summary"},
+			{"delete", "summary"}, {"delete", "summary"}, {"summary"}, {"summary"}, {"remove_bucket"},
+		}
+		for i, args := range steps("json", randomName("dgcli-")) {
+			r := h.ok(append([]string{"--json"}, args...)...)
+			recs := jsonLines(t, r.stdout)
+			if len(recs) == 0 {
+				t.Fatalf("%v: no JSON", args)
+			}
+			for _, typ := range want[i] {
+				if typ == "" { // stats: one report object
+					if len(recs) != 1 || recs[0]["deltaspaces"] == nil {
+						t.Fatalf("%v: %v", args, r)
+					}
+					continue
+				}
+				if len(ofType(recs, typ)) == 0 {
+					t.Fatalf("%v: no %q record: %v", args, typ, r)
+				}
+			}
+		}
+		for _, args := range steps("quiet", randomName("dgcli-")) {
+			if r := h.ok(append([]string{"--quiet"}, args...)...); r.stdout != "" {
+				t.Fatalf("--quiet %v printed %v", args, r)
+			}
+		}
+	})
+}
+
+func TestSyncExcludeBothWays(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 15, 2, 64<<10)
+		os.WriteFile(filepath.Join(src, "build.tmp"), []byte("scratch"), 0o644)
+		r := h.ok("sync", src, h.url("s/"), "--exclude", "*.tmp")
+		if strings.Count(r.stdout, "upload: ") != len(names) || strings.Contains(r.stdout, "build.tmp") {
+			t.Fatalf("%v", r)
+		}
+		// An excluded path is not deleted either.
+		h.ok("-q", "cp", filepath.Join(src, "build.tmp"), h.url("s/remote-only.tmp"))
+		h.ok("-q", "cp", filepath.Join(src, "build.tmp"), h.url("s/remote-only.bin"))
+		r = h.ok("sync", "--delete", "--exclude", "*.tmp", src, h.url("s/"))
+		if r.stdout != "delete: "+h.url("s/remote-only.bin")+"\nsync: 0 objects, 0 B, 3 unchanged skipped, 1 deleted\n" {
+			t.Fatalf("%v", r)
+		}
+		ls := h.ok("ls", "-r", h.url("s/")).stdout
+		if !strings.Contains(ls, "remote-only.tmp") || strings.Contains(ls, "build.tmp") {
+			t.Fatalf("%s", ls)
+		}
+		// Down, excluding the text file; a local excluded file survives --delete.
+		out := t.TempDir()
+		os.WriteFile(filepath.Join(out, "mine.txt"), []byte("x"), 0o644)
+		os.WriteFile(filepath.Join(out, "stale.zip"), []byte("x"), 0o644)
+		r = h.ok("sync", "--delete", "--exclude", "*.txt", "--exclude", "*.tmp", h.url("s/"), out)
+		if strings.Count(r.stdout, "download: ") != len(names)-1 || !strings.Contains(r.stdout, "delete: "+filepath.Join(out, "stale.zip")) {
+			t.Fatalf("%v", r)
+		}
+		want := t.TempDir()
+		for _, n := range names[:len(names)-1] {
+			os.WriteFile(filepath.Join(want, n), must(os.ReadFile(filepath.Join(src, n))), 0o644)
+		}
+		os.WriteFile(filepath.Join(want, "mine.txt"), []byte("x"), 0o644)
+		sameTree(t, want, out)
+	})
+}
+
+func TestCpMaxRatioFlag(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 16, 3, 64<<10)
+		h.ok("-q", "cp", filepath.Join(src, names[0]), h.url("m/"))
+		rec := jsonLines(t, h.ok("--json", "cp", "--max-ratio", "0.0001", filepath.Join(src, names[1]), h.url("m/")).stdout)[0]
+		if rec["stored_as"] != "direct" || rec["reason"] != "ratio" {
+			t.Fatalf("--max-ratio 0.0001: %v", rec)
+		}
+		// The flag wins over DG_MAX_RATIO.
+		t.Setenv("DG_MAX_RATIO", "0.0001")
+		rec = jsonLines(t, h.ok("--json", "cp", filepath.Join(src, names[2]), h.url("m/"), "--max-ratio", "1").stdout)[0]
+		if rec["stored_as"] != "delta" {
+			t.Fatalf("--max-ratio 1: %v", rec)
+		}
+		h.ok("-q", "verify", "-r", h.url("m/"))
+	})
+}
+
+func TestMigrateDeltaToDeltaResumes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *cliHarness) {
+		src, names := versions(t, 17, 4, 96<<10)
+		h.ok("-q", "cp", "-r", src, h.url("rel/"))
+		dst := h.newBucket()
+		r := h.ok("--json", "migrate", "--yes", "--jobs", "3", h.url("rel/"), "s3://"+dst+"/rel/")
+		if n := len(ofType(jsonLines(t, r.stdout), "copy")); n != len(names) {
+			t.Fatalf("%v", r)
+		}
+		st := jsonLines(t, h.ok("stats", "--json", "s3://"+dst).stdout)[0]
+		if st["delta_objects"] != float64(len(names)-1) || st["references"] != float64(1) {
+			t.Fatalf("delta bucket migrated into: %v", st)
+		}
+		// As after an interruption: two objects never made it. Only they
+		// are copied again.
+		h.ok("-q", "rm", "s3://"+dst+"/rel/"+names[1])
+		h.ok("-q", "rm", "s3://"+dst+"/rel/NOTES.txt")
+		r = h.ok("migrate", "--yes", h.url("rel/"), "s3://"+dst+"/rel/")
+		if strings.Count(r.stdout, "copy: ") != 2 || !strings.Contains(r.stdout, fmt.Sprintf("%d unchanged skipped", len(names)-2)) ||
+			!strings.Contains(r.stdout, names[1]) || !strings.Contains(r.stdout, "NOTES.txt") {
+			t.Fatalf("resume: %v", r)
+		}
+		out := t.TempDir()
+		h.ok("-q", "cp", "-r", "s3://"+dst+"/rel/", out)
+		sameTree(t, src, out)
+		h.ok("-q", "verify", "--all", "s3://"+dst)
+	})
+}
+
+// TestS3EndpointEnvAndProfile: AWS_ENDPOINT_URL selects the server without
+// --endpoint-url, and --profile reads the shared credentials file.
+func TestS3EndpointEnvAndProfile(t *testing.T) {
+	h := newHarness(t, "s3")
+	h.ok("-q", "cp", "-", h.url("k.bin"))
+	bare := &cliHarness{t: t}
+	t.Setenv("AWS_ENDPOINT_URL", h.endpoint)
+	if r := bare.ok("ls"); !strings.Contains(r.stdout, "s3://"+h.bucket+"\n") {
+		t.Fatalf("AWS_ENDPOINT_URL: %v", r)
+	}
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	os.WriteFile(creds, []byte(fmt.Sprintf("[dgtest]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n"+
+		"[wrong]\naws_access_key_id = %[1]s\naws_secret_access_key = not-the-secret\n",
+		os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"))), 0o600)
+	os.WriteFile(filepath.Join(dir, "config"), nil, 0o600)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	if r := bare.ok("--profile", "dgtest", "--region", "us-east-1", "ls", "-r", h.url("")); !strings.HasSuffix(r.stdout, " k.bin\n") {
+		t.Fatalf("--profile dgtest: %v", r)
+	}
+	bare.fails(exitFailure, []string{"access denied by S3"}, "ls", "--profile", "wrong", h.url(""))
+	bare.fails(exitFailure, []string{`AWS profile "nope" is not in the shared config`, "--profile"}, "ls", "--profile", "nope", h.url(""))
 }

@@ -208,7 +208,7 @@ func openSession(c *cli.Context, e *env) (*session, error) {
 		max, err := delta.DefaultCacheMaxBytes()
 		if err != nil {
 			s.close()
-			return nil, usageError{err.Error()}
+			return nil, settingError(err)
 		}
 		cache, err := delta.NewCache(gString(c, "cache-dir"), max)
 		if err != nil {
@@ -220,13 +220,29 @@ func openSession(c *cli.Context, e *env) (*session, error) {
 	dc, err := delta.New(s.st, opts...)
 	if err != nil {
 		s.close()
-		if errors.Is(err, delta.ErrInvalidOption) || errors.Is(err, delta.ErrUnknownCodec) {
-			return nil, usageError{err.Error()}
+		if errors.Is(err, delta.ErrUnknownCodec) {
+			return nil, usageErrorf("unknown delta codec %q: want auto, vcdiff or bsdiff (--codec or DG_CODEC)",
+				gString(c, "codec", "DG_CODEC"))
+		}
+		if errors.Is(err, delta.ErrInvalidOption) {
+			return nil, settingError(err)
 		}
 		return nil, err
 	}
 	s.dc = dc
 	return s, nil
+}
+
+// settingError turns the delta package's complaint about a setting (an
+// environment variable such as DG_MAX_RATIO or DG_CACHE_SIZE_MB) into a
+// usage error that names the setting and what it wants.
+func settingError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "delta: ")
+	msg = strings.TrimPrefix(msg, "invalid option: ")
+	if strings.HasPrefix(msg, "DG_CACHE_SIZE_MB=") && !strings.Contains(msg, "want") {
+		msg += " (want the cache size cap in MiB, e.g. 1024, or unset it)"
+	}
+	return usageError{"invalid setting " + msg}
 }
 
 func (s *session) close() {

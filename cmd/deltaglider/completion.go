@@ -6,15 +6,26 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// The scripts ask the binary itself (urfave/cli's --generate-bash-completion)
+// for command and flag names, and fall back to file names. They never pass a
+// literal "--": urfave/cli turns completion off after one, so the command
+// would run for real. A lone "-" asks for every flag instead.
 const bashCompletion = `# bash completion for deltaglider; load with: source <(deltaglider completion bash)
 _deltaglider_complete() {
-  local cur opts
+  local cur w opts
   COMPREPLY=()
   cur="${COMP_WORDS[COMP_CWORD]}"
+  for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+    if [[ "$w" == "--" ]]; then
+      COMPREPLY=($(compgen -f -- "$cur"))
+      return 0
+    fi
+  done
   if [[ "$cur" == -* ]]; then
-    opts=$("${COMP_WORDS[@]:0:$COMP_CWORD}" "$cur" --generate-bash-completion 2>/dev/null)
+    [[ "$cur" == "--" ]] && w="-" || w="$cur"
+    opts=$("${COMP_WORDS[@]:0:COMP_CWORD}" "$w" --generate-bash-completion 2>/dev/null </dev/null)
   else
-    opts=$("${COMP_WORDS[@]:0:$COMP_CWORD}" --generate-bash-completion 2>/dev/null)
+    opts=$("${COMP_WORDS[@]:0:COMP_CWORD}" --generate-bash-completion 2>/dev/null </dev/null)
   fi
   COMPREPLY=($(compgen -W "$opts" -- "$cur"))
   [ ${#COMPREPLY[@]} -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur"))
@@ -26,9 +37,25 @@ complete -o default -F _deltaglider_complete deltaglider
 const zshCompletion = `#compdef deltaglider
 # zsh completion for deltaglider; load with: source <(deltaglider completion zsh)
 _deltaglider() {
-  local -a opts
-  opts=("${(@f)$(${words[@]:0:#words[@]-1} ${words[-1]} --generate-bash-completion 2>/dev/null)}")
-  _describe 'values' opts
+  local cur=${words[CURRENT]} w
+  local -a prev opts
+  prev=("${(@)words[1,CURRENT-1]}")
+  if (( ${prev[(Ie)--]} )); then
+    _files
+    return
+  fi
+  if [[ $cur == -* ]]; then
+    w=$cur
+    [[ $cur == -- ]] && w=-
+    opts=("${(@f)$("${(@)prev}" "$w" --generate-bash-completion 2>/dev/null </dev/null)}")
+  else
+    opts=("${(@f)$("${(@)prev}" --generate-bash-completion 2>/dev/null </dev/null)}")
+  fi
+  opts=(${opts%%:*})  # urfave/cli prints name:usage when it thinks zsh asks
+  opts=(${opts:#})
+  if (( ${#opts} )); then
+    compadd -a opts
+  fi
   _files
 }
 compdef _deltaglider deltaglider

@@ -125,7 +125,7 @@ func (s *session) cpOne(src, dst location, o putOpts) error {
 				local = filepath.Join(local, path.Base(src.key))
 			}
 		}
-		s.rep.startBar("download", -1, true)
+		s.rep.startBar("download", s.sizeForBar(src.bucket, src.key), true)
 		info, err := s.download(ctx, src.bucket, src.key, local)
 		s.rep.finishBar()
 		if err != nil {
@@ -143,7 +143,7 @@ func (s *session) cpOne(src, dst location, o putOpts) error {
 			key += path.Base(src.key)
 		}
 		to := location{s3: true, bucket: dst.bucket, key: key}
-		s.rep.startBar("copy", -1, true)
+		s.rep.startBar("copy", s.sizeForBar(src.bucket, src.key), true)
 		info, err := s.copyObject(ctx, src.bucket, src.key, dst.bucket, key, o)
 		s.rep.finishBar()
 		if err != nil {
@@ -152,6 +152,20 @@ func (s *session) cpOne(src, dst location, o putOpts) error {
 		s.reportTransfer("copy", src.String(), to.String(), info, false)
 	}
 	return nil
+}
+
+// sizeForBar returns the original size of an object for a progress bar's
+// total (so that it shows an ETA), or -1. It asks the store only when a bar
+// is drawn.
+func (s *session) sizeForBar(bucket, key string) int64 {
+	if !s.rep.tty {
+		return -1
+	}
+	info, err := s.dc.Stat(s.ctx, bucket, key)
+	if err != nil || info.Size < 0 {
+		return -1
+	}
+	return info.Size
 }
 
 // tally accumulates the totals of a recursive command.

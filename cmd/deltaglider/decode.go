@@ -26,7 +26,9 @@ func decodeCommand(e *env) *cli.Command {
 			"into place only when the whole patch has been decoded and every window checksum\n" +
 			"verified, so a failed decode leaves nothing behind. File names stored in the\n" +
 			"patch's application header are never used. bsdiff patches (BSDIFF40 and\n" +
-			"ENDSLEY/BSDIFF43) are recognised by their magic and applied the same way.",
+			"ENDSLEY/BSDIFF43) are recognised by their magic and applied the same way.\n\n" +
+			"Example:\n" +
+			"  deltaglider decode -s app-1.1.0.zip app-1.2.0.vcdiff app-1.2.0.zip",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Usage: "source `FILE` the patch was made against (omit for patches without a source)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite OUT if it exists"},

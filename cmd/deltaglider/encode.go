@@ -42,7 +42,10 @@ func encodeCommand(e *env) *cli.Command {
 			"compressed on its own. --secondary lzma gives what `xdelta3 -e` writes by default\n" +
 			"(smaller, slower). --codec bsdiff writes a BSDIFF40 patch (Debian's bspatch applies\n" +
 			"it; both files are held in memory, at most 512 MiB each): much smaller than VCDIFF\n" +
-			"on executables, whose new versions shift addresses everywhere.",
+			"on executables, whose new versions shift addresses everywhere.\n\n" +
+			"Examples:\n" +
+			"  deltaglider encode -s app-1.1.0.zip app-1.2.0.zip app-1.2.0.vcdiff\n" +
+			"  deltaglider encode --codec bsdiff -s app-1.1 app-1.2 app-1.2.bsdiff",
 		Flags:  flags,
 		Action: func(c *cli.Context) error { return runEncode(c.Context, e, c) },
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/deltaglider-go/deltaglider/delta"
@@ -107,6 +108,10 @@ func friendly(err error) string {
 		msg = "invalid bucket name (use 3-63 lower-case letters, digits, dots and hyphens)"
 	case errors.Is(err, store.ErrInvalidKey):
 		msg = "invalid object key (empty segments, \"..\", or a name that clashes with an existing \"directory\")"
+	case strings.Contains(err.Error(), "failed to get shared config profile"):
+		// config.SharedConfigProfileNotExistError of the SDK.
+		p := strings.TrimSpace(err.Error()[strings.LastIndex(err.Error(), ",")+1:])
+		msg = "AWS profile " + strconv.Quote(p) + " is not in the shared config or credentials file (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE); check --profile and AWS_PROFILE"
 	case isCredentialError(err):
 		msg = "no usable AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile, or use --store-dir DIR for the embedded store"
 	case errors.As(err, &ae):

@@ -21,7 +21,9 @@ func infoCommand(e *env) *cli.Command {
 		ArgsUsage: "PATCH",
 		Description: "Prints the file header and, per window, the source segment, target size,\n" +
 			"section sizes (stored and decoded) and Adler-32, like `xdelta3 printhdrs`.\n" +
-			"PATCH may be '-' for stdin. No source is needed and nothing is decoded.",
+			"PATCH may be '-' for stdin. No source is needed and nothing is decoded.\n\n" +
+			"Example:\n" +
+			"  deltaglider info app-1.2.0.vcdiff",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		},

@@ -96,7 +96,9 @@ func runMigrate(s *session) error {
 	var t tally
 	var skipped atomic.Int64
 	p := newPool(ctx, s.jobs)
-	s.rep.startBar("migrate", -1, false)
+	// A bytes bar, as for cp -r: the copies feed it their bytes, and a
+	// skipped object counts as done.
+	s.rep.startBar("migrate", -1, true)
 	sd := newSeeder()
 	err = s.dc.List(ctx, src.bucket, delta.ListOptions{Prefix: sp, StoredSizes: true}, func(le delta.ListEntry) error {
 		if le.IsPrefix {
@@ -109,7 +111,6 @@ func runMigrate(s *session) error {
 		from := location{s3: true, bucket: src.bucket, key: le.Key}
 		to := location{s3: true, bucket: dst.bucket, key: dp + rel}
 		return p.submit(sd.wrap(to.key, func() {
-			defer s.rep.add(1)
 			si, err := s.dc.Stat(ctx, src.bucket, le.Key)
 			if err != nil {
 				s.itemFailed(p, "migrate", from.String(), err)
@@ -119,6 +120,7 @@ func runMigrate(s *session) error {
 			switch {
 			case err == nil && sameObject(si, di):
 				skipped.Add(1)
+				s.rep.add(si.Size)
 				s.rep.record(transferRecord{Type: "skip", Src: from.String(), Dst: to.String(), Size: si.Size})
 				return
 			case err != nil && !errors.Is(err, store.ErrNotExist) && !errors.Is(err, delta.ErrMissingMetadata):
@@ -126,6 +128,7 @@ func runMigrate(s *session) error {
 				return
 			}
 			if dry {
+				s.rep.add(si.Size)
 				t.add(delta.Info{Size: si.Size})
 				s.reportTransfer("copy", from.String(), to.String(), si, true)
 				return

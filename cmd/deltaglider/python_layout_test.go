@@ -79,5 +79,21 @@ func TestReadsPythonLayout(t *testing.T) {
 			t.Fatalf("%v", rec)
 		}
 		h.ok("verify", h.url("py/again.zip"))
+
+		// migrate takes the Python tool's deltas along (its own migrate
+		// skips .delta objects and leaves them behind).
+		b2 := h.newBucket()
+		r = h.ok("--json", "migrate", "--yes", h.url("py/"), "s3://"+b2+"/py/")
+		if n := len(ofType(jsonLines(t, r.stdout), "copy")); n != len(names)+1 {
+			t.Fatalf("migrated %d objects, want %d: %v", n, len(names)+1, r)
+		}
+		h.ok("-q", "verify", "--all", "s3://"+b2)
+		out2 := t.TempDir()
+		h.ok("-q", "cp", "-r", "s3://"+b2+"/py/", out2, "--exclude", "again.zip")
+		sameTree(t, src, out2)
+		st = jsonLines(t, h.ok("stats", "--json", "s3://"+b2).stdout)[0]
+		if st["delta_objects"] != float64(4) || st["references"] != float64(1) {
+			t.Fatalf("migrated Python deltaspace: %v", st)
+		}
 	})
 }

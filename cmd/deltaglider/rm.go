@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -90,24 +91,40 @@ func runRm(s *session) error {
 	var t tally
 	filtered := len(f.include)+len(f.exclude) > 0
 	if dry || filtered {
-		// Per object: a dry run, or filters that DeleteRecursive lacks.
+		// Per object, --jobs at a time: a dry run, or filters that
+		// DeleteRecursive lacks. The references of the deltaspaces touched
+		// are released at the end, each only if nothing uses it.
+		var mu sync.Mutex
 		refs := map[string]bool{}
+		p := newPool(ctx, s.jobs)
 		s.rep.startBar("delete", -1, false)
 		err := s.dc.List(ctx, loc.bucket, delta.ListOptions{Prefix: prefix, StoredSizes: true}, func(le delta.ListEntry) error {
 			if le.IsPrefix || !f.keep(strings.TrimPrefix(le.Key, prefix)) {
 				return nil
 			}
-			if !dry {
-				if _, err := s.dc.Delete(ctx, loc.bucket, le.Key); err != nil {
-					return err
-				}
-				refs[refKeyOf(le.Key)] = true
+			obj := "s3://" + loc.bucket + "/" + le.Key
+			if dry {
+				t.objects.Add(1)
+				s.reportTransfer("delete", obj, "", le.Info, true)
+				return nil
 			}
-			s.rep.add(1)
-			t.objects.Add(1)
-			s.reportTransfer("delete", "s3://"+loc.bucket+"/"+le.Key, "", le.Info, dry)
-			return nil
+			return p.submit(func() {
+				if _, err := s.dc.Delete(ctx, loc.bucket, le.Key); err != nil {
+					s.itemFailed(p, "delete", obj, err)
+					return
+				}
+				mu.Lock()
+				refs[refKeyOf(le.Key)] = true
+				mu.Unlock()
+				s.rep.add(1)
+				t.objects.Add(1)
+				s.reportTransfer("delete", obj, "", le.Info, false)
+			})
 		})
+		p.wait()
+		if err == nil {
+			err = ctx.Err()
+		}
 		if err == nil {
 			err = s.releaseRefs(ctx, loc.bucket, refs)
 		}
@@ -115,8 +132,8 @@ func runRm(s *session) error {
 		if err != nil {
 			return wrapOp(loc.String(), err)
 		}
-		s.summarize("rm", &t, 0, 0, 0, dry)
-		return nil
+		s.summarize("rm", &t, p.failures(), 0, 0, dry)
+		return summaryError(p.failures(), "deletions")
 	}
 	s.rep.startBar("delete", -1, false)
 	n, err := s.dc.DeleteRecursive(ctx, loc.bucket, prefix, func(p delta.Progress) {

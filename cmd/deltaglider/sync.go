@@ -200,18 +200,31 @@ func runSync(s *session) error {
 				}
 			}
 			slices.Sort(gone)
+			var mu sync.Mutex
+			dp := newPool(ctx, s.jobs)
 			for _, rel := range gone {
 				k := prefix + rel
-				if !dry {
-					if _, err := s.dc.Delete(ctx, dst.bucket, k); err != nil {
-						walkErr = err
-						break
-					}
-					refs[refKeyOf(k)] = true
+				obj := "s3://" + dst.bucket + "/" + k
+				if dry {
+					deleted.Add(1)
+					s.reportTransfer("delete", obj, "", delta.Info{}, true)
+					continue
 				}
-				deleted.Add(1)
-				s.reportTransfer("delete", "s3://"+dst.bucket+"/"+k, "", delta.Info{}, dry)
+				if walkErr = dp.submit(func() {
+					if _, err := s.dc.Delete(ctx, dst.bucket, k); err != nil {
+						s.itemFailed(p, "delete", obj, err)
+						return
+					}
+					mu.Lock()
+					refs[refKeyOf(k)] = true
+					mu.Unlock()
+					deleted.Add(1)
+					s.reportTransfer("delete", obj, "", delta.Info{}, false)
+				}); walkErr != nil {
+					break
+				}
 			}
+			dp.wait()
 			if walkErr == nil {
 				walkErr = s.releaseRefs(ctx, dst.bucket, refs)
 			}

@@ -110,7 +110,7 @@ func (s *session) upload(ctx context.Context, local, bucket, key string, o putOp
 	var r io.Reader
 	size := int64(store.SizeUnknown)
 	if local == "-" {
-		r = s.e.stdin
+		r = contextReader(ctx, s.e.stdin)
 	} else {
 		f, err := os.Open(local)
 		if err != nil {
@@ -274,4 +274,30 @@ func localPathFor(dir, rel string) (string, error) {
 		return "", fmt.Errorf("key %q would be written outside %s; skipped", rel, dir)
 	}
 	return filepath.Join(dir, p), nil
+}
+
+// contextReader reads r until ctx ends. A read of a terminal or a pipe
+// cannot be interrupted, so without it Ctrl-C during `cp - s3://...` would
+// wait for the next input or EOF: r is read on a goroutine, and once ctx
+// ends the returned reader fails at once with ctx.Err() (the goroutine
+// ends with the read it is blocked in).
+func contextReader(ctx context.Context, r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				if _, werr := pw.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				pw.CloseWithError(err) // io.EOF reads as EOF
+				return
+			}
+		}
+	}()
+	context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+	return pr
 }
