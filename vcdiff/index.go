@@ -41,6 +41,7 @@ type sourceIndex struct {
 	kbits    uint   // bits of a slot holding position/step+1
 	kmask    uint32 // (1<<kbits)-1
 	vmask    uint64 // selects the hashed bytes of an 8-byte load
+	sink     uint32 // keeps build's batch loads from being optimised away
 }
 
 // hashSrc mixes 8 source bytes; the bucket is taken from the high bits.
@@ -104,18 +105,37 @@ func (x *sourceIndex) build(src []byte, step, ways, hashLen int) error {
 		}
 		return nil
 	}
-	for p, k := 0, uint32(1); p <= last; p, k = p+step, k+1 {
-		b, tag := x.bucket(binary.LittleEndian.Uint64(src[p:]))
-		s := t[b : b+ways : b+ways]
-		// A bucket keeps one position per distinct tag: a frequent string
-		// must not evict the rarer ones sharing its bucket (rare strings
-		// are the ones that pin a match to its true position).
-		if dup(s, tag, x.kmask) {
-			continue
+	// Samples are inserted in batches: the batch's buckets are computed
+	// and loaded first, so that their cache misses overlap instead of being
+	// paid one after another by the dependent insertion code. The table is
+	// the same as with one-by-one insertion.
+	const batch = 32
+	var bs [batch]int
+	var tags [batch]uint32
+	var sink uint32
+	k := uint32(1)
+	for p := 0; p <= last; {
+		nb := 0
+		for ; nb < batch && p <= last; nb, p = nb+1, p+step {
+			bs[nb], tags[nb] = x.bucket(binary.LittleEndian.Uint64(src[p:]))
 		}
-		copy(s[1:], s[:ways-1])
-		s[0] = k | tag
+		for _, b := range bs[:nb] {
+			sink += t[b]
+		}
+		for j, b := range bs[:nb] {
+			s := t[b : b+ways : b+ways]
+			// A bucket keeps one position per distinct tag: a frequent
+			// string must not evict the rarer ones sharing its bucket
+			// (rare strings are the ones that pin a match to its true
+			// position).
+			if tag := tags[j]; !dup(s, tag, x.kmask) {
+				copy(s[1:], s[:ways-1])
+				s[0] = k | tag
+			}
+			k++
+		}
 	}
+	x.sink = sink
 	return nil
 }
 
