@@ -100,6 +100,29 @@ type matcher struct {
 	maxSrc    int64
 	limitSpan bool // the source is big enough that segment length + window length may exceed 32 bits
 	maxSpan   int64
+
+	la lookahead
+}
+
+// laMax is the most window positions whose source-index candidates are
+// looked up in one batch.
+const laMax = 64
+
+// lookahead holds the verified source-index candidates of the window
+// positions [base, base+n), looked up in one batch (see fill). A probe of
+// the index costs two dependent cache misses on a large source (the bucket,
+// then the candidate's source bytes); looking up a run of consecutive
+// positions together lets those misses overlap instead of being paid one
+// after another. The parser probes consecutive positions wherever it is
+// not inside a match, so most probes are served from the batch.
+type lookahead struct {
+	base, n int
+	start   [laMax + 1]uint16 // candidates of position base+j: cand[start[j]:start[j+1]]
+	cand    [laMax * 4]uint32 // sample numbers (source position / step), in bucket order
+	bucket  [laMax]int        // scratch: first slot of each position's bucket (-1: none)
+	tag     [laMax]uint32     // scratch: each position's tag
+	pend    [laMax * 4]uint32 // scratch: tag-matching entries before verification
+	pendAt  [laMax * 4]uint8  // scratch: the position each pending entry belongs to
 }
 
 func load32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
@@ -131,6 +154,7 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 	m.litStart = 0
 	m.nextIns = 0
 	m.reps = [2]int64{0, 0}
+	m.la.base, m.la.n = 0, 0
 	m.cache.reset()
 	m.estSegLen = uint64(len(src))
 	m.minSrc, m.maxSrc = -1, -1
@@ -315,23 +339,69 @@ func (m *matcher) findSrc(best *match, i int, v32 uint32) {
 		m.trySrc(best, i, int(p))
 	}
 	if x := m.idx; x != nil && i+srcHashLen <= len(tgt) && best.value < m.p.nice {
-		v := load64(tgt, i)
-		b, tag := x.bucket(v)
+		la := &m.la
+		j := i - la.base
+		if j < 0 || j >= la.n {
+			// Consecutive positions are probed in growing batches (a match
+			// usually ends the run soon after a landing).
+			n := 8
+			if j == la.n && la.n > 0 {
+				n = min(2*la.n, laMax)
+			}
+			m.fill(i, n)
+			j = 0
+		}
 		step := x.step
-		for _, e := range x.table[b : b+x.ways] {
+		for _, k := range la.cand[la.start[j]:la.start[j+1]] {
+			m.trySrc(best, i, int(k)*step)
+		}
+	}
+}
+
+// fill looks up the source-index candidates of window positions
+// [i, i+n) (fewer near the window's end) in three passes whose memory
+// accesses are independent of each other: bucket addresses, tag-matching
+// slots, then the candidates' source bytes. The candidates kept for each
+// position, in bucket order, are exactly those whose hashed bytes equal the
+// target's.
+func (m *matcher) fill(i, n int) {
+	x, la, tgt, src := m.idx, &m.la, m.tgt, m.src
+	n = min(n, len(tgt)-srcHashLen+1-i)
+	la.base, la.n = i, n
+	for j := range n {
+		b, tag := x.bucket(load64(tgt, i+j))
+		la.bucket[j], la.tag[j] = b, tag
+	}
+	np := 0
+	ways := x.ways
+	for j := range n {
+		b, tag := la.bucket[j], la.tag[j]
+		for _, e := range x.table[b : b+ways] {
 			if e == 0 {
 				break
 			}
-			if e&^x.kmask != tag {
-				continue
+			if e&^x.kmask == tag {
+				la.pend[np] = e&x.kmask - 1
+				la.pendAt[np] = uint8(j)
+				np++
 			}
-			p := int(e&x.kmask-1) * step
-			if (load64(src, p)^v)&x.vmask != 0 {
-				continue
-			}
-			m.trySrc(best, i, p)
 		}
 	}
+	step, vmask := x.step, x.vmask
+	nc := 0
+	q := 0
+	for j := range n {
+		la.start[j] = uint16(nc)
+		v := load64(tgt, i+j)
+		for ; q < np && int(la.pendAt[q]) == j; q++ {
+			k := la.pend[q]
+			if (load64(src, int(k)*step)^v)&vmask == 0 {
+				la.cand[nc] = k
+				nc++
+			}
+		}
+	}
+	la.start[n] = uint16(nc)
 }
 
 // insert adds window positions [from, to) to the in-window hash chains,
