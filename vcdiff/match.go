@@ -338,23 +338,44 @@ func (m *matcher) findSrc(best *match, i int, v32 uint32) {
 		}
 		m.trySrc(best, i, int(p))
 	}
-	if x := m.idx; x != nil && i+srcHashLen <= len(tgt) && best.value < m.p.nice {
-		la := &m.la
-		j := i - la.base
-		if j < 0 || j >= la.n {
-			// Consecutive positions are probed in growing batches (a match
-			// usually ends the run soon after a landing).
-			n := 8
-			if j == la.n && la.n > 0 {
-				n = min(2*la.n, laMax)
+	x := m.idx
+	if x == nil || i+srcHashLen > len(tgt) || best.value >= m.p.nice {
+		return
+	}
+	if !x.batched {
+		// A table that fits in the cache is probed directly.
+		v := load64(tgt, i)
+		b, tag := x.bucket(v)
+		for _, e := range x.table[b : b+x.ways] {
+			if e == 0 {
+				break
 			}
-			m.fill(i, n)
-			j = 0
+			if e&^x.kmask != tag {
+				continue
+			}
+			p := int(e&x.kmask-1) * x.step
+			if (load64(src, p)^v)&x.vmask != 0 {
+				continue
+			}
+			m.trySrc(best, i, p)
 		}
-		step := x.step
-		for _, k := range la.cand[la.start[j]:la.start[j+1]] {
-			m.trySrc(best, i, int(k)*step)
+		return
+	}
+	la := &m.la
+	j := i - la.base
+	if j < 0 || j >= la.n {
+		// Consecutive positions are probed in growing batches (a match
+		// usually ends the run soon after a landing).
+		n := 8
+		if j == la.n && la.n > 0 {
+			n = min(2*la.n, laMax)
 		}
+		m.fill(i, n)
+		j = 0
+	}
+	step := x.step
+	for _, k := range la.cand[la.start[j]:la.start[j+1]] {
+		m.trySrc(best, i, int(k)*step)
 	}
 }
 
