@@ -263,22 +263,62 @@ func (c *Client) Put(ctx context.Context, bucket, key string, r io.Reader, opts 
 	case src.size < c.o.minDeltaSize:
 		reason = "small"
 	}
-	if reason != "" {
-		return c.putDirect(ctx, bucket, key, src, opts, reason)
-	}
 	maxRatio := c.o.maxRatio
 	if opts.MaxRatio > 0 {
 		maxRatio = opts.MaxRatio
 	}
 	var lastErr error
 	for attempt := 0; attempt < maxPutAttempts; attempt++ {
-		info, retry, err := c.putDelta(ctx, bucket, key, src, opts, maxRatio)
-		if !retry {
+		var info Info
+		var retry bool
+		if reason != "" {
+			info, err = c.putDirect(ctx, bucket, key, src, opts, reason)
+		} else {
+			info, retry, err = c.putDelta(ctx, bucket, key, src, opts, maxRatio)
+		}
+		if retry {
+			lastErr = err
+			continue
+		}
+		if err != nil {
 			return info, err
 		}
-		lastErr = err
+		// Each Put removes the other variant of the key (key or
+		// key.delta) after writing its own. Two concurrent Puts of one key
+		// that store it differently can each remove the other's object,
+		// leaving nothing; so a Put returns only after seeing that the key
+		// still resolves, and stores again otherwise. The last removal of
+		// all is followed by its writer's check, so when any Put returns
+		// success the key holds one of the written objects.
+		ok, err := c.visible(ctx, bucket, key, info.StoredKey)
+		if err != nil {
+			return Info{}, fmt.Errorf("delta: Put %s: checking the stored object: %w", key, err)
+		}
+		if ok {
+			return info, nil
+		}
+		lastErr = errors.New("a concurrent Put of the same key removed this one's object")
 	}
-	return Info{}, fmt.Errorf("delta: Put %s: reference kept changing during upload: %w", key, lastErr)
+	return Info{}, fmt.Errorf("delta: Put %s: gave up after %d attempts: %w", key, maxPutAttempts, lastErr)
+}
+
+// visible reports whether the logical key is stored at all: under stored
+// (the variant just written), or else under the other variant.
+func (c *Client) visible(ctx context.Context, bucket, key, stored string) (bool, error) {
+	other := key + DeltaSuffix
+	if stored == other {
+		other = key
+	}
+	for _, k := range []string{stored, other} {
+		_, err := c.s.Stat(ctx, bucket, k)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotExist) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 func (c *Client) baseMeta(name string, src *source) meta {

@@ -86,4 +86,17 @@
 // Unused references are reclaimed by Purge, which re-checks for deltas after
 // deleting and repairs any that appeared meanwhile; writers likewise re-check
 // that their reference still exists after storing a delta.
+//
+// # Concurrent writers of one key
+//
+// A Put writes its own variant of the key (key or key.delta) and then
+// removes the other one. Two concurrent Puts of the same key that store it
+// differently (one as a delta, one directly) could each remove the other's
+// object; so before returning, a Put checks that the key still resolves and
+// stores its object again if it does not (up to four attempts, then an
+// error). Every removal is followed by its writer's check, so whenever a
+// Put has returned success the key holds one of the concurrently written
+// objects (which one is not defined, as with plain S3 overwrites); it is
+// never left empty. When both variants exist (a writer stopped between
+// writing and removing), readers take the newer one.
 package delta
