@@ -56,6 +56,8 @@ type storeInfo struct {
 	// Ino is set in sidecar files only: the inode of the data file the
 	// sidecar belongs to.
 	Ino uint64 `json:"ino,omitempty"`
+	// Tags are the object's tags (store.PutOptions.Tags).
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // blob is the decoded metadata of one object.

@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"strings"
@@ -113,6 +114,10 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
+	tags, err := store.NormalizeTags(opts.Tags)
+	if err != nil {
+		return store.ObjectInfo{}, err
+	}
 	if opts.Size < store.SizeUnknown {
 		return store.ObjectInfo{}, fmt.Errorf("fsstore: invalid size %d", opts.Size)
 	}
@@ -151,7 +156,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 		ContentType: opts.ContentType,
 		Metadata:    md,
 	}
-	si := &storeInfo{Version: 1, ETag: info.ETag, Size: n, MtimeNs: fi.ModTime().UnixNano()}
+	si := &storeInfo{Version: 1, ETag: info.ETag, Size: n, MtimeNs: fi.ModTime().UnixNano(), Tags: tags}
 	useSidecar := s.sidecar
 	if !useSidecar {
 		data, err := encodeBlob(blob{contentType: opts.ContentType, metadata: md, store: si})
@@ -349,33 +354,39 @@ func (s *Store) writeSidecar(bucket, key string, data []byte) error {
 // open opens an object's data file and describes it. The caller closes
 // the file.
 func (s *Store) open(ctx context.Context, bucket, key string) (*os.File, store.ObjectInfo, error) {
+	f, info, _, err := s.openTags(ctx, bucket, key)
+	return f, info, err
+}
+
+// openTags is open that also returns the object's tags.
+func (s *Store) openTags(ctx context.Context, bucket, key string) (*os.File, store.ObjectInfo, map[string]string, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, store.ObjectInfo{}, err
+		return nil, store.ObjectInfo{}, nil, err
 	}
 	if err := store.ValidateBucket(bucket); err != nil {
-		return nil, store.ObjectInfo{}, err
+		return nil, store.ObjectInfo{}, nil, err
 	}
 	if err := checkKey(key); err != nil {
-		return nil, store.ObjectInfo{}, err
+		return nil, store.ObjectInfo{}, nil, err
 	}
 	if s.sidecar {
 		// Hold off sidecar writers while data and sidecar are read.
 		lk, err := s.lockStripe(bucket, key, lockSh)
 		if err != nil {
-			return nil, store.ObjectInfo{}, err
+			return nil, store.ObjectInfo{}, nil, err
 		}
 		defer lk.Close()
 	}
 	f, err := s.openData(bucket, key)
 	if err != nil {
-		return nil, store.ObjectInfo{}, err
+		return nil, store.ObjectInfo{}, nil, err
 	}
-	info, err := s.describe(f, bucket, key, true)
+	info, tags, err := s.describeTags(f, bucket, key, true)
 	if err != nil {
 		f.Close()
-		return nil, store.ObjectInfo{}, err
+		return nil, store.ObjectInfo{}, nil, err
 	}
-	return f, info, nil
+	return f, info, tags, nil
 }
 
 // openData opens the data file of key. Symbolic links are not objects
@@ -407,17 +418,24 @@ func (s *Store) openData(bucket, key string) (*os.File, error) {
 // is ignored; with full true a corrupt blob is an error, since serving an
 // object without the metadata that says how to read it would be wrong.
 func (s *Store) describe(f *os.File, bucket, key string, full bool) (store.ObjectInfo, error) {
+	info, _, err := s.describeTags(f, bucket, key, full)
+	return info, err
+}
+
+// describeTags is describe that also returns the object's tags (with full
+// set; listings never need them).
+func (s *Store) describeTags(f *os.File, bucket, key string, full bool) (store.ObjectInfo, map[string]string, error) {
 	fi, err := f.Stat()
 	if err != nil {
-		return store.ObjectInfo{}, fmt.Errorf("fsstore: %w", err)
+		return store.ObjectInfo{}, nil, fmt.Errorf("fsstore: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return store.ObjectInfo{}, fmt.Errorf("%w: %s/%s", store.ErrNotExist, bucket, key)
+		return store.ObjectInfo{}, nil, fmt.Errorf("%w: %s/%s", store.ErrNotExist, bucket, key)
 	}
 	info := store.ObjectInfo{Bucket: bucket, Key: key, Size: fi.Size(), ModTime: fi.ModTime()}
 	raw, err := getXattr(f)
 	if err != nil {
-		return store.ObjectInfo{}, fmt.Errorf("fsstore: %w", err)
+		return store.ObjectInfo{}, nil, fmt.Errorf("fsstore: %w", err)
 	}
 	fromSidecar := false
 	if raw == nil && (s.sidecar || s.opts.mode == MetadataAuto) {
@@ -426,7 +444,7 @@ func (s *Store) describe(f *os.File, bucket, key string, full bool) (store.Objec
 			raw, err = nil, nil
 		}
 		if err != nil {
-			return store.ObjectInfo{}, fmt.Errorf("fsstore: sidecar: %w", err)
+			return store.ObjectInfo{}, nil, fmt.Errorf("fsstore: sidecar: %w", err)
 		}
 		if len(raw) > maxBlob {
 			raw = nil
@@ -441,7 +459,7 @@ func (s *Store) describe(f *os.File, bucket, key string, full bool) (store.Objec
 			b.store, err = decodeStoreInfo(raw)
 		}
 		if err != nil && full {
-			return store.ObjectInfo{}, fmt.Errorf("%w (%s/%s)", err, bucket, key)
+			return store.ObjectInfo{}, nil, fmt.Errorf("%w (%s/%s)", err, bucket, key)
 		}
 		if fromSidecar && (b.store == nil || b.store.Ino != inode(fi)) {
 			b = blob{} // the sidecar of an earlier version
@@ -453,7 +471,11 @@ func (s *Store) describe(f *os.File, bucket, key string, full bool) (store.Objec
 	} else {
 		info.ETag = fmt.Sprintf("w-%x-%x-%x", inode(fi), fi.Size(), fi.ModTime().UnixNano())
 	}
-	return info, nil
+	var tags map[string]string
+	if b.store != nil {
+		tags = b.store.Tags
+	}
+	return info, tags, nil
 }
 
 // Get opens a range of an object. The returned reader reads the version
@@ -488,6 +510,16 @@ func (r *fileReader) Read(p []byte) (int, error) {
 func (r *fileReader) Close() error { return r.f.Close() }
 
 // Stat describes an object.
+// Tags returns the object's tags (kept in its metadata blob).
+func (s *Store) Tags(ctx context.Context, bucket, key string) (map[string]string, error) {
+	f, _, tags, err := s.openTags(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	return maps.Clone(tags), nil
+}
+
 func (s *Store) Stat(ctx context.Context, bucket, key string) (store.ObjectInfo, error) {
 	f, info, err := s.open(ctx, bucket, key)
 	if err != nil {

@@ -98,6 +98,10 @@ func mapError(op, bucket, key string, err error) error {
 		kind = store.ErrBucketNotEmpty
 	case "InvalidBucketName":
 		kind = store.ErrInvalidBucket
+	case "InvalidTag":
+		// Tags the server refuses although NormalizeTags accepted them
+		// (versitygw v1.8.0 measures keys and values URL-encoded).
+		kind = store.ErrInvalidTags
 	case "KeyTooLongError",
 		// versitygw (posix backend) cannot store both "a" and "a/b", nor
 		// data under a key ending in "/".

@@ -79,6 +79,9 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts s
 	if err != nil {
 		return store.ObjectInfo{}, opError("Put", bucket, key, err)
 	}
+	if opts.Tags, err = store.NormalizeTags(opts.Tags); err != nil {
+		return store.ObjectInfo{}, opError("Put", bucket, key, err)
+	}
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, opError("Put", bucket, key, err)
 	}
@@ -169,6 +172,7 @@ func (s *Store) putSingle(ctx context.Context, info store.ObjectInfo, body []byt
 		ContentLength: aws.Int64(int64(len(body))),
 		Metadata:      meta,
 		IfNoneMatch:   conditional(opts),
+		Tagging:       encodeTags(opts.Tags),
 	}
 	if opts.ContentType != "" {
 		in.ContentType = aws.String(opts.ContentType)
@@ -200,7 +204,7 @@ func (s *Store) putMultipart(ctx context.Context, info store.ObjectInfo, c *chun
 			return store.ObjectInfo{}, err
 		}
 	}
-	cin := &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key, Metadata: meta}
+	cin := &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key, Metadata: meta, Tagging: encodeTags(opts.Tags)}
 	if opts.ContentType != "" {
 		cin.ContentType = aws.String(opts.ContentType)
 	}
@@ -431,8 +435,8 @@ func sortParts(p []types.CompletedPart) {
 
 // copyMultipart copies src (larger than CopyObject allows) to dst with
 // UploadPartCopy parts, concurrency at a time.
-func (s *Store) copyMultipart(ctx context.Context, src, dst store.ObjectInfo, meta map[string]string) (store.ObjectInfo, error) {
-	cin := &s3.CreateMultipartUploadInput{Bucket: &dst.Bucket, Key: &dst.Key, Metadata: meta}
+func (s *Store) copyMultipart(ctx context.Context, src, dst store.ObjectInfo, meta, tags map[string]string) (store.ObjectInfo, error) {
+	cin := &s3.CreateMultipartUploadInput{Bucket: &dst.Bucket, Key: &dst.Key, Metadata: meta, Tagging: encodeTags(tags)}
 	if dst.ContentType != "" {
 		cin.ContentType = aws.String(dst.ContentType)
 	}

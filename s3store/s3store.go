@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,6 +34,7 @@ type API interface {
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	GetObjectTagging(context.Context, *s3.GetObjectTaggingInput, ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 
 	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
@@ -250,6 +252,46 @@ func contentRangeTotal(cr string) (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
+// Tags implements store.Store with GetObjectTagging (one request; Stat
+// does not make it).
+func (s *Store) Tags(ctx context.Context, bucket, key string) (map[string]string, error) {
+	if err := checkBucketKey(bucket, key); err != nil {
+		return nil, opError("Tags", bucket, key, err)
+	}
+	out, err := s.api.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return nil, s.notFound(ctx, "Tags", bucket, key, mapError("Tags", bucket, key, err))
+	}
+	if len(out.TagSet) == 0 {
+		return nil, nil
+	}
+	tags := make(map[string]string, len(out.TagSet))
+	for _, t := range out.TagSet {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags, nil
+}
+
+// encodeTags renders tags as the x-amz-tagging header wants them: URL
+// query form, keys sorted (nil for no tags).
+func encodeTags(tags map[string]string) *string {
+	if len(tags) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(tags))
+	var b strings.Builder
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(esc(k))
+		b.WriteByte('=')
+		b.WriteString(esc(tags[k]))
+	}
+	return aws.String(b.String())
+}
+
 // Stat implements store.Store.
 func (s *Store) Stat(ctx context.Context, bucket, key string) (store.ObjectInfo, error) {
 	if err := checkBucketKey(bucket, key); err != nil {
@@ -397,24 +439,44 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	if err != nil {
 		return store.ObjectInfo{}, opError("Copy", dstBucket, dstKey, err)
 	}
-	if srcBucket == dstBucket && srcKey == dstKey && !opts.ReplaceMetadata {
+	tags, err := store.NormalizeTags(opts.Tags)
+	if err != nil {
+		return store.ObjectInfo{}, opError("Copy", dstBucket, dstKey, err)
+	}
+	if srcBucket == dstBucket && srcKey == dstKey && !opts.ReplaceMetadata && !opts.ReplaceTags {
 		return info, nil // S3 refuses a copy onto itself that changes nothing
 	}
 	if src.Size > maxCopySize {
-		return s.copyMultipart(ctx, src, info, meta)
+		if !opts.ReplaceTags {
+			// UploadPartCopy copies bytes only: carry the tags over.
+			if tags, err = s.Tags(ctx, srcBucket, srcKey); err != nil {
+				return store.ObjectInfo{}, err
+			}
+		}
+		return s.copyMultipart(ctx, src, info, meta, tags)
 	}
 	in := &s3.CopyObjectInput{
 		Bucket:            &dstBucket,
 		Key:               &dstKey,
 		CopySource:        aws.String(copySource(srcBucket, srcKey)),
 		MetadataDirective: types.MetadataDirectiveCopy,
+		TaggingDirective:  types.TaggingDirectiveCopy,
 		CopySourceIfMatch: aws.String(`"` + src.ETag + `"`),
 	}
-	if opts.ReplaceMetadata {
+	if opts.ReplaceTags {
+		in.TaggingDirective = types.TaggingDirectiveReplace
+		in.Tagging = encodeTags(tags)
+		if in.Tagging == nil {
+			in.Tagging = aws.String("")
+		}
+	}
+	if opts.ReplaceMetadata || (srcBucket == dstBucket && srcKey == dstKey) {
+		// A copy onto itself must replace the metadata (with the same
+		// metadata when only the tags change), or S3 refuses it.
 		in.MetadataDirective = types.MetadataDirectiveReplace
 		in.Metadata = meta
-		if opts.ContentType != "" {
-			in.ContentType = aws.String(opts.ContentType)
+		if info.ContentType != "" {
+			in.ContentType = aws.String(info.ContentType)
 		}
 	}
 	out, err := s.api.CopyObject(ctx, in)

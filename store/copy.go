@@ -18,12 +18,24 @@ func CopyViaGetPut(ctx context.Context, s Store, srcBucket, srcKey, dstBucket, d
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	tags, err := NormalizeTags(opts.Tags)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if !opts.ReplaceTags {
+		// Read before the body: tags changed between the two reads would
+		// be a newer object's (the Get below would see it too, or an
+		// even newer one).
+		if tags, err = s.Tags(ctx, srcBucket, srcKey); err != nil {
+			return ObjectInfo{}, err
+		}
+	}
 	rc, info, err := s.Get(ctx, srcBucket, srcKey, 0, -1)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	defer rc.Close()
-	po := PutOptions{Size: info.Size, Metadata: md, ContentType: opts.ContentType}
+	po := PutOptions{Size: info.Size, Metadata: md, ContentType: opts.ContentType, Tags: tags}
 	if !opts.ReplaceMetadata {
 		po.Metadata, po.ContentType = info.Metadata, info.ContentType
 	}

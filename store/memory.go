@@ -35,6 +35,7 @@ type memBucket struct {
 type memObject struct {
 	data []byte
 	info ObjectInfo
+	tags map[string]string
 }
 
 func (m *memStore) bucket(name string) (*memBucket, error) {
@@ -107,16 +108,20 @@ func (m *memStore) Put(ctx context.Context, bucket, key string, r io.Reader, opt
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	tags, err := NormalizeTags(opts.Tags)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	data, err := readAll(ctx, r, opts.Size)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return m.store(bucket, key, data, md, opts.ContentType, opts.IfNotExists)
+	return m.store(bucket, key, data, md, opts.ContentType, tags, opts.IfNotExists)
 }
 
-func (m *memStore) store(bucket, key string, data []byte, md map[string]string, ctype string, ifNotExists bool) (ObjectInfo, error) {
+func (m *memStore) store(bucket, key string, data []byte, md map[string]string, ctype string, tags map[string]string, ifNotExists bool) (ObjectInfo, error) {
 	sum := md5.Sum(data)
-	obj := &memObject{data: data, info: ObjectInfo{
+	obj := &memObject{data: data, tags: tags, info: ObjectInfo{
 		Bucket:      bucket,
 		Key:         key,
 		Size:        int64(len(data)),
@@ -203,6 +208,14 @@ func (m *memStore) Stat(ctx context.Context, bucket, key string) (ObjectInfo, er
 	return obj.info.clone(), nil
 }
 
+func (m *memStore) Tags(ctx context.Context, bucket, key string) (map[string]string, error) {
+	obj, err := m.lookup(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	return maps.Clone(obj.tags), nil
+}
+
 func (m *memStore) Delete(ctx context.Context, bucket, key string) error {
 	return m.DeleteMany(ctx, bucket, []string{key})
 }
@@ -241,6 +254,10 @@ func (m *memStore) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKe
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	tags, err := NormalizeTags(opts.Tags)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	src, err := m.lookup(ctx, srcBucket, srcKey)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -249,8 +266,12 @@ func (m *memStore) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKe
 	if !opts.ReplaceMetadata {
 		md, ctype = src.info.Metadata, src.info.ContentType
 	}
-	// Objects are immutable: the copy shares the bytes.
-	return m.store(dstBucket, dstKey, src.data, md, ctype, false)
+	if !opts.ReplaceTags {
+		tags = src.tags
+	}
+	// Objects are immutable: the copy shares the bytes (and the tags map,
+	// which is never modified).
+	return m.store(dstBucket, dstKey, src.data, md, ctype, tags, false)
 }
 
 func (m *memStore) List(ctx context.Context, bucket string, opts ListOptions, fn func(Entry) error) error {

@@ -43,6 +43,9 @@ var (
 	// ErrObjectChanged: an object was replaced while a ReaderAt was
 	// reading it (its ETag changed).
 	ErrObjectChanged = errors.New("store: object changed while reading")
+	// ErrInvalidTags: object tags that break S3's tagging rules (see
+	// NormalizeTags).
+	ErrInvalidTags = errors.New("store: invalid object tags")
 )
 
 // SizeUnknown is passed as PutOptions.Size when the length of the body is
@@ -85,6 +88,10 @@ type PutOptions struct {
 	// Among concurrent conditional creates of one key, exactly one wins,
 	// also across processes.
 	IfNotExists bool
+	// Tags are the object's tags (S3 object tagging): at most 10, under
+	// the rules of NormalizeTags. An overwrite replaces the old object's
+	// tags (none if Tags is empty). The map is not retained.
+	Tags map[string]string
 }
 
 // CopyOptions controls Copy.
@@ -94,6 +101,10 @@ type CopyOptions struct {
 	ReplaceMetadata bool
 	Metadata        map[string]string
 	ContentType     string
+	// ReplaceTags, when true, gives the copy Tags instead of the source
+	// object's tags (which a copy keeps otherwise, as S3 does).
+	ReplaceTags bool
+	Tags        map[string]string
 }
 
 // ListOptions controls List.
@@ -157,6 +168,10 @@ type Store interface {
 	Get(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, ObjectInfo, error)
 	// Stat returns an object's size, modification time, ETag and metadata.
 	Stat(ctx context.Context, bucket, key string) (ObjectInfo, error)
+	// Tags returns an object's tags (nil when it has none); ErrNotExist
+	// if there is no object. Tags are not part of ObjectInfo because S3
+	// returns them only from a request of their own.
+	Tags(ctx context.Context, bucket, key string) (map[string]string, error)
 	// Delete removes an object. Deleting a missing object succeeds.
 	Delete(ctx context.Context, bucket, key string) error
 	// DeleteMany removes several objects of one bucket; missing ones are

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -223,4 +224,65 @@ func CheckRange(offset, length, size int64) (int64, error) {
 		n = length
 	}
 	return n, nil
+}
+
+// S3's object tagging limits.
+const (
+	MaxTags        = 10
+	MaxTagKeyLen   = 128 // bytes of UTF-8 (see NormalizeTags)
+	MaxTagValueLen = 256 // bytes of UTF-8
+)
+
+// NormalizeTags validates object tags against S3's rules and returns a
+// copy (nil for no tags): at most MaxTags tags; keys of 1 to MaxTagKeyLen
+// and values of at most MaxTagValueLen bytes, made of letters, digits,
+// spaces and + - = . _ : / @; no key starting with the reserved "aws:".
+// Keys and values are case-sensitive. AWS counts the lengths in Unicode
+// characters, but S3-compatible servers such as versitygw count bytes, so
+// the stricter byte limit applies to every store: tags one backend
+// accepts fit all of them. Every Store
+// calls it on Put and Copy. The error wraps ErrInvalidTags.
+func NormalizeTags(tags map[string]string) (map[string]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	if len(tags) > MaxTags {
+		return nil, fmt.Errorf("%w: %d tags, at most %d", ErrInvalidTags, len(tags), MaxTags)
+	}
+	out := make(map[string]string, len(tags))
+	for k, v := range tags {
+		if k == "" {
+			return nil, fmt.Errorf("%w: empty key", ErrInvalidTags)
+		}
+		if len(k) > MaxTagKeyLen {
+			return nil, fmt.Errorf("%w: key of %d bytes, at most %d", ErrInvalidTags, len(k), MaxTagKeyLen)
+		}
+		if len(v) > MaxTagValueLen {
+			return nil, fmt.Errorf("%w: value of %q has %d bytes, at most %d", ErrInvalidTags, truncate(k), len(v), MaxTagValueLen)
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return nil, fmt.Errorf("%w: key %q uses the reserved prefix aws:", ErrInvalidTags, truncate(k))
+		}
+		if !tagText(k) || !tagText(v) {
+			return nil, fmt.Errorf("%w: %q=%q has a character S3 does not allow in tags (letters, digits, spaces and + - = . _ : / @)",
+				ErrInvalidTags, truncate(k), truncate(v))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func tagText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r), unicode.IsDigit(r), r == ' ':
+		case strings.ContainsRune("+-=._:/@", r):
+		default:
+			return false
+		}
+	}
+	return true
 }

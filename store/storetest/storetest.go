@@ -117,6 +117,7 @@ func Run(t *testing.T, newStore NewStoreFunc, opts ...Option) {
 		{"Buckets", testBuckets},
 		{"Delete", testDelete},
 		{"Copy", testCopy},
+		{"Tags", testTags},
 		{"ReaderAt", testReaderAt},
 	}
 	for _, tc := range tests {

@@ -1013,3 +1013,113 @@ func testCopy(t *testing.T, h *harness) {
 	wantErr(t, "Copy with invalid metadata", err, store.ErrInvalidMetadata)
 	h.mustNotExist(t, "copy/bad")
 }
+
+func testTags(t *testing.T, h *harness) {
+	ctx, s, b := h.ctx, h.s, h.bucket
+	body := []byte("tagged body")
+	tags := map[string]string{
+		"project":     "deltaglider",
+		"Case":        "Sensitive Value",
+		"non-ascii":   "héllo wörld 日本語",
+		"punct":       "a+b-c=d.e_f:g/h@i",
+		"empty-value": "",
+	}
+	for i := len(tags); i < store.MaxTags; i++ {
+		tags[fmt.Sprintf("k%d", i)] = strings.Repeat("v", store.MaxTagValueLen)
+	}
+	// At the limits (in ASCII: versitygw v1.8.0 measures the URL-encoded
+	// form, so a non-ASCII key or value near the limit is refused there).
+	tags[strings.Repeat("k", store.MaxTagKeyLen)] = strings.Repeat("v", store.MaxTagValueLen)
+	delete(tags, "k9")
+	h.put(t, "tagged", body, store.PutOptions{Size: int64(len(body)), Tags: tags, Metadata: map[string]string{"m": "1"}})
+	got, err := s.Tags(ctx, b, "tagged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, tags) {
+		t.Errorf("Tags = %q, want %q", got, tags)
+	}
+	// Tags are not metadata.
+	if info, err := s.Stat(ctx, b, "tagged"); err != nil || !maps.Equal(info.Metadata, map[string]string{"m": "1"}) {
+		t.Errorf("Stat after a tagged Put: %v %q", err, info.Metadata)
+	}
+	// The caller's map is not retained.
+	tags["project"] = "changed"
+	if got, _ := s.Tags(ctx, b, "tagged"); got["project"] != "deltaglider" {
+		t.Errorf("store retained the caller's tags map")
+	}
+	tags["project"] = "deltaglider"
+
+	// An object put without tags has none, also after overwriting a tagged one.
+	h.putSimple(t, "untagged", body)
+	if got, err := s.Tags(ctx, b, "untagged"); err != nil || len(got) != 0 {
+		t.Errorf("Tags of an untagged object = %q, %v", got, err)
+	}
+	h.put(t, "retagged", body, store.PutOptions{Size: int64(len(body)), Tags: map[string]string{"a": "1"}})
+	h.putSimple(t, "retagged", body)
+	if got, err := s.Tags(ctx, b, "retagged"); err != nil || len(got) != 0 {
+		t.Errorf("Tags after an untagged overwrite = %q, %v", got, err)
+	}
+
+	// Copy keeps the source's tags unless told to replace them.
+	if _, err := s.Copy(ctx, b, "tagged", b, "copy-keep", store.CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Tags(ctx, b, "copy-keep"); err != nil || !maps.Equal(got, tags) {
+		t.Errorf("Tags of a copy = %q, %v; want the source's", got, err)
+	}
+	repl := map[string]string{"stage": "copied"}
+	if _, err := s.Copy(ctx, b, "tagged", b, "copy-repl", store.CopyOptions{ReplaceTags: true, Tags: repl}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Tags(ctx, b, "copy-repl"); err != nil || !maps.Equal(got, repl) {
+		t.Errorf("Tags of a copy with ReplaceTags = %q, %v; want %q", got, err, repl)
+	}
+	if _, err := s.Copy(ctx, b, "tagged", b, "copy-none", store.CopyOptions{ReplaceTags: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Tags(ctx, b, "copy-none"); err != nil || len(got) != 0 {
+		t.Errorf("Tags of a copy with ReplaceTags and no tags = %q, %v", got, err)
+	}
+	// Re-tagging an object in place through Copy.
+	if _, err := s.Copy(ctx, b, "copy-none", b, "copy-none", store.CopyOptions{ReplaceTags: true, Tags: repl}); err != nil {
+		t.Fatalf("Copy onto itself with new tags: %v", err)
+	}
+	if got, err := s.Tags(ctx, b, "copy-none"); err != nil || !maps.Equal(got, repl) {
+		t.Errorf("Tags after re-tagging in place = %q, %v", got, err)
+	}
+	if data, _ := h.get(t, "copy-none", 0, -1); !bytes.Equal(data, body) {
+		t.Errorf("re-tagging in place changed the body")
+	}
+
+	// Tags that S3 refuses are refused by every store, and nothing is stored.
+	eleven := map[string]string{}
+	for i := range store.MaxTags + 1 {
+		eleven[fmt.Sprintf("k%d", i)] = "v"
+	}
+	bad := []map[string]string{
+		eleven,
+		{"": "v"},
+		{strings.Repeat("k", store.MaxTagKeyLen+1): "v"},
+		{"k": strings.Repeat("v", store.MaxTagValueLen+1)},
+		{strings.Repeat("é", store.MaxTagKeyLen/2) + "k": "v"},
+		{"aws:reserved": "v"},
+		{"semi;colon": "v"},
+		{"k": "new\nline"},
+		{"k": "amp&ersand"},
+	}
+	for i, tg := range bad {
+		key := fmt.Sprintf("badtags%d", i)
+		_, err := s.Put(ctx, b, key, bytes.NewReader(body), store.PutOptions{Size: int64(len(body)), Tags: tg})
+		wantErr(t, "Put with invalid tags "+key, err, store.ErrInvalidTags)
+		h.mustNotExist(t, key)
+		_, err = s.Copy(ctx, b, "tagged", b, key, store.CopyOptions{ReplaceTags: true, Tags: tg})
+		wantErr(t, "Copy with invalid tags "+key, err, store.ErrInvalidTags)
+		h.mustNotExist(t, key)
+	}
+
+	_, err = s.Tags(ctx, b, "missing")
+	wantErr(t, "Tags of a missing object", err, store.ErrNotExist)
+	_, err = s.Tags(ctx, missingBucket(b), "k")
+	wantErr(t, "Tags in a missing bucket", err, store.ErrBucketNotExist)
+}
