@@ -98,8 +98,12 @@ type Info struct {
 	// ContentType and Metadata are the caller's, DeltaGlider fields removed.
 	ContentType string
 	Metadata    map[string]string
-	ModTime     time.Time
-	ETag        string // of the stored object
+	// Tags are the object's tags as set by Put or Copy. Stat, Get and
+	// List leave them nil (S3 returns tags only from a request of their
+	// own): use Client.Tags.
+	Tags    map[string]string
+	ModTime time.Time
+	ETag    string // of the stored object
 	// RefKey and RefSHA256 name the reference of a delta.
 	RefKey    string
 	RefSHA256 string
@@ -147,6 +151,11 @@ type PutOptions struct {
 	NoDelta bool
 	// MaxRatio overrides the client's ratio guard when > 0.
 	MaxRatio float64
+	// Tags are S3 object tags (see store.NormalizeTags for the rules),
+	// set on the object stored for the key: its delta or the object
+	// itself, never the deltaspace's reference (which other keys share).
+	// Client.Tags reads them back.
+	Tags     map[string]string
 	Progress ProgressFunc
 }
 
@@ -235,6 +244,11 @@ func (c *Client) Put(ctx context.Context, bucket, key string, r io.Reader, opts 
 	if err := checkUserMeta(opts.Metadata); err != nil {
 		return Info{}, err
 	}
+	tags, err := store.NormalizeTags(opts.Tags)
+	if err != nil {
+		return Info{}, fmt.Errorf("delta: Put %s: %w", key, err)
+	}
+	opts.Tags = tags
 	size := opts.Size
 	if size == 0 && r != nil {
 		size = store.SizeUnknown // treat the zero value as "unknown", not "empty"
@@ -295,6 +309,7 @@ func (c *Client) Put(ctx context.Context, bucket, key string, r io.Reader, opts 
 			return Info{}, fmt.Errorf("delta: Put %s: checking the stored object: %w", key, err)
 		}
 		if ok {
+			info.Tags = opts.Tags
 			return info, nil
 		}
 		lastErr = errors.New("a concurrent Put of the same key removed this one's object")
@@ -331,7 +346,7 @@ func (c *Client) putDirect(ctx context.Context, bucket, key string, src *source,
 	m := c.baseMeta(name, src)
 	m.Compression, m.Note = "none", notePassthru // Python reads the first, the proxy the second
 	oi, err := c.s.Put(ctx, bucket, key, src.reader(), store.PutOptions{
-		Size: src.size, Metadata: m.encode(opts.Metadata), ContentType: opts.ContentType})
+		Size: src.size, Metadata: m.encode(opts.Metadata), ContentType: opts.ContentType, Tags: opts.Tags})
 	if err != nil {
 		return Info{}, fmt.Errorf("delta: Put %s: %w", key, err)
 	}
@@ -520,7 +535,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 		m.Codec = codecName
 	}
 	oi, err := c.s.Put(ctx, bucket, key+DeltaSuffix, io.NewSectionReader(tmp, 0, dsize), store.PutOptions{
-		Size: dsize, Metadata: m.encode(opts.Metadata), ContentType: opts.ContentType})
+		Size: dsize, Metadata: m.encode(opts.Metadata), ContentType: opts.ContentType, Tags: opts.Tags})
 	if err != nil {
 		return Info{}, false, fmt.Errorf("delta: Put %s: %w", key, err)
 	}

@@ -110,6 +110,20 @@ func (c *Client) resolve(ctx context.Context, bucket, key string) (*resolved, er
 	return r, nil
 }
 
+// Tags returns the tags of a logical object (nil when it has none): those
+// of the object stored for it.
+func (c *Client) Tags(ctx context.Context, bucket, key string) (map[string]string, error) {
+	r, err := c.resolve(ctx, bucket, key)
+	if err != nil {
+		return nil, fmt.Errorf("delta: Tags %s: %w", key, err)
+	}
+	tags, err := c.s.Tags(ctx, bucket, r.oi.Key)
+	if err != nil {
+		return nil, fmt.Errorf("delta: Tags %s: %w", key, err)
+	}
+	return tags, nil
+}
+
 // Stat describes a logical object without reading it.
 func (c *Client) Stat(ctx context.Context, bucket, key string) (Info, error) {
 	r, err := c.resolve(ctx, bucket, key)

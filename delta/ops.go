@@ -426,7 +426,11 @@ type CopyOptions struct {
 	ReplaceMetadata bool
 	Metadata        map[string]string
 	ContentType     string
-	Progress        ProgressFunc
+	// ReplaceTags gives the copy Tags instead of the source's tags, which
+	// it keeps otherwise.
+	ReplaceTags bool
+	Tags        map[string]string
+	Progress    ProgressFunc
 }
 
 // Copy copies a logical object. A delta copied within its deltaspace is
@@ -441,9 +445,18 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 			return Info{}, err
 		}
 	}
+	tags, err := store.NormalizeTags(opts.Tags)
+	if err != nil {
+		return Info{}, fmt.Errorf("delta: Copy to %s: %w", dstKey, err)
+	}
 	r, err := c.resolve(ctx, srcBucket, srcKey)
 	if err != nil {
 		return Info{}, fmt.Errorf("delta: Copy %s: %w", srcKey, err)
+	}
+	if !opts.ReplaceTags {
+		if tags, err = c.s.Tags(ctx, srcBucket, r.oi.Key); err != nil {
+			return Info{}, fmt.Errorf("delta: Copy %s: %w", srcKey, err)
+		}
 	}
 	user, ctype := r.info.Metadata, r.info.ContentType
 	if opts.ReplaceMetadata {
@@ -457,7 +470,7 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 		m.CreatedAt = timestamp(c.now())
 		m.Note = noteDelta
 		oi, err := c.s.Copy(ctx, srcBucket, r.info.StoredKey, dstBucket, dstKey+DeltaSuffix, store.CopyOptions{
-			ReplaceMetadata: true, Metadata: m.encode(user), ContentType: ctype})
+			ReplaceMetadata: true, Metadata: m.encode(user), ContentType: ctype, ReplaceTags: true, Tags: tags})
 		if err != nil {
 			return Info{}, fmt.Errorf("delta: Copy %s: %w", srcKey, err)
 		}
@@ -466,7 +479,7 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 		}
 		i := r.info
 		i.Bucket, i.Key, i.StoredKey, i.Metadata, i.ContentType = dstBucket, dstKey, dstKey+DeltaSuffix, user, ctype
-		i.ModTime, i.ETag = oi.ModTime, oi.ETag
+		i.ModTime, i.ETag, i.Tags = oi.ModTime, oi.ETag, tags
 		return i, nil
 	}
 	rc, err := c.open(ctx, r, GetOptions{Offset: 0, Length: -1}, "copy")
@@ -475,7 +488,7 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 	}
 	defer rc.Close()
 	info, err := c.Put(ctx, dstBucket, dstKey, rc, PutOptions{Size: r.info.Size, ContentType: ctype, Metadata: user,
-		Progress: opts.Progress})
+		Tags: tags, Progress: opts.Progress})
 	if err != nil {
 		return Info{}, fmt.Errorf("delta: Copy %s: %w", srcKey, err)
 	}
