@@ -201,6 +201,10 @@ func (s *session) copyObject(ctx context.Context, sb, sk, db, dk string, o putOp
 	if !o.noDelta && !o.plain && o.maxRatio == 0 {
 		return s.dc.Copy(ctx, sb, sk, db, dk, delta.CopyOptions{Progress: s.rep.byteProgress()})
 	}
+	tags, err := s.dc.Tags(ctx, sb, sk) // the copy keeps them, as a server-side copy does
+	if err != nil {
+		return delta.Info{}, err
+	}
 	rc, info, err := s.dc.Get(ctx, sb, sk, delta.GetOptions{Length: -1})
 	if err != nil {
 		return delta.Info{}, err
@@ -208,7 +212,7 @@ func (s *session) copyObject(ctx context.Context, sb, sk, db, dk string, o putOp
 	defer rc.Close()
 	if o.plain {
 		oi, err := s.st.Put(ctx, db, dk, rc, store.PutOptions{Size: info.Size, ContentType: info.ContentType,
-			Metadata: info.Metadata})
+			Metadata: info.Metadata, Tags: tags})
 		if err != nil {
 			return delta.Info{}, err
 		}
@@ -218,7 +222,7 @@ func (s *session) copyObject(ctx context.Context, sb, sk, db, dk string, o putOp
 		return delta.Info{Bucket: db, Key: dk, StoredKey: dk, StoredAs: delta.Plain, Size: oi.Size, StoredSize: oi.Size}, nil
 	}
 	return s.dc.Put(ctx, db, dk, rc, delta.PutOptions{Size: info.Size, ContentType: info.ContentType,
-		Metadata: info.Metadata, NoDelta: o.noDelta, MaxRatio: o.maxRatio, Progress: s.rep.byteProgress()})
+		Metadata: info.Metadata, Tags: tags, NoDelta: o.noDelta, MaxRatio: o.maxRatio, Progress: s.rep.byteProgress()})
 }
 
 // localFile is one file found under a local directory.
