@@ -81,6 +81,8 @@ func toAPIError(err error) *APIError {
 		return apiErr(http.StatusRequestedRangeNotSatisfiable, "InvalidRange", "The requested range is not satisfiable.")
 	case errors.Is(err, store.ErrInvalidMetadata), errors.Is(err, delta.ErrInvalidMetadata):
 		return errInvalidArgument("Invalid metadata: %s", cleanMsg(err))
+	case errors.Is(err, store.ErrInvalidTags):
+		return apiErr(http.StatusBadRequest, "InvalidTag", "%s", cleanMsg(err))
 	case errors.Is(err, store.ErrExist):
 		return apiErr(http.StatusPreconditionFailed, "PreconditionFailed",
 			"At least one of the pre-conditions you specified did not hold.")

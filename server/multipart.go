@@ -42,6 +42,7 @@ type upload struct {
 	created         time.Time
 	contentType     string
 	meta            map[string]string
+	tags            map[string]string
 	dir             string
 
 	mu         sync.Mutex
@@ -149,11 +150,15 @@ func (s *Server) createUpload(rq *request) error {
 	if err := s.needBucket(rq, rq.bucket); err != nil {
 		return err
 	}
+	tags, err := requestTags(rq.r.Header)
+	if err != nil {
+		return err
+	}
 	b := make([]byte, 16)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
 	up := &upload{id: id, bucket: rq.bucket, key: rq.key, created: s.now().UTC(),
-		contentType: rq.r.Header.Get("Content-Type"), meta: userMeta(rq.r.Header),
+		contentType: rq.r.Header.Get("Content-Type"), meta: userMeta(rq.r.Header), tags: tags,
 		dir: filepath.Join(s.uploads.dir, id), parts: map[int]partInfo{}}
 	if err := os.Mkdir(up.dir, 0o700); err != nil {
 		return err
@@ -381,7 +386,7 @@ func (s *Server) completeUpload(rq *request) error {
 		defer pr.Close()
 		var err error
 		info, err = s.dc.Put(rq.ctx, rq.bucket, rq.key, pr, delta.PutOptions{Size: total,
-			ContentType: up.contentType, Metadata: up.meta})
+			ContentType: up.contentType, Metadata: up.meta, Tags: up.tags})
 		if err != nil {
 			up.mu.Lock()
 			up.completing = false

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +62,50 @@ func userMeta(h http.Header) map[string]string {
 		}
 	}
 	return m
+}
+
+// requestTags parses the x-amz-tagging header (URL query form) of a
+// write: nil when absent.
+func requestTags(h http.Header) (map[string]string, error) {
+	v := h.Get("X-Amz-Tagging")
+	if v == "" {
+		return nil, nil
+	}
+	q, err := url.ParseQuery(v)
+	if err != nil {
+		return nil, errInvalidArgument("The x-amz-tagging header is not URL query encoded.")
+	}
+	tags := make(map[string]string, len(q))
+	for k, vs := range q {
+		if len(vs) != 1 {
+			return nil, apiErr(http.StatusBadRequest, "InvalidTag", "Cannot provide multiple Tags with the same key")
+		}
+		tags[k] = vs[0]
+	}
+	if _, err := store.NormalizeTags(tags); err != nil {
+		return nil, apiErr(http.StatusBadRequest, "InvalidTag", "%s", cleanMsg(err))
+	}
+	return tags, nil
+}
+
+// getObjectTagging answers GET ?tagging on an object.
+func (s *Server) getObjectTagging(rq *request) error {
+	tags, err := s.dc.Tags(rq.ctx, rq.bucket, rq.key)
+	if err != nil {
+		return hidden(err)
+	}
+	type tag struct {
+		Key   string
+		Value string
+	}
+	out := struct {
+		XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
+		TagSet  []tag    `xml:"TagSet>Tag"`
+	}{}
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out.TagSet = append(out.TagSet, tag{k, tags[k]})
+	}
+	return writeXML(rq, out)
 }
 
 // hidden maps "this key names a DeltaGlider internal" to "no such key":
@@ -132,8 +178,12 @@ func (s *Server) putObject(rq *request) error {
 	if size < 0 {
 		size = store.SizeUnknown
 	}
+	tags, err := requestTags(rq.r.Header)
+	if err != nil {
+		return err
+	}
 	info, err := s.dc.Put(rq.ctx, rq.bucket, rq.key, body, delta.PutOptions{
-		Size: size, ContentType: rq.r.Header.Get("Content-Type"), Metadata: userMeta(rq.r.Header)})
+		Size: size, ContentType: rq.r.Header.Get("Content-Type"), Metadata: userMeta(rq.r.Header), Tags: tags})
 	if err != nil {
 		return err
 	}
@@ -416,6 +466,17 @@ func (s *Server) copyObject(rq *request) error {
 		return errInvalidArgument("Unknown metadata directive.")
 	}
 	replace := directive == "REPLACE"
+	tagDirective := strings.ToUpper(rq.r.Header.Get("X-Amz-Tagging-Directive"))
+	switch tagDirective {
+	case "", "COPY", "REPLACE":
+	default:
+		return errInvalidArgument("Unknown tagging directive.")
+	}
+	replaceTags := tagDirective == "REPLACE"
+	tags, err := requestTags(rq.r.Header)
+	if err != nil {
+		return err
+	}
 	if sb == rq.bucket && sk == rq.key && !replace {
 		return apiErr(http.StatusBadRequest, "InvalidRequest",
 			"This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
@@ -438,7 +499,8 @@ func (s *Server) copyObject(rq *request) error {
 	work := func() (any, error) {
 		var err error
 		info, err = s.dc.Copy(rq.ctx, sb, sk, rq.bucket, rq.key, delta.CopyOptions{ReplaceMetadata: replace,
-			Metadata: userMeta(rq.r.Header), ContentType: rq.r.Header.Get("Content-Type")})
+			Metadata: userMeta(rq.r.Header), ContentType: rq.r.Header.Get("Content-Type"),
+			ReplaceTags: replaceTags, Tags: tags})
 		if err != nil {
 			return nil, hidden(err)
 		}

@@ -458,6 +458,9 @@ func (s *Server) route(rq *request) func(*request) error {
 		}
 		return nil
 	}
+	if rq.key != "" && m == http.MethodGet && q.Has("tagging") && len(q) == 1 {
+		return set("GetObjectTagging", s.getObjectTagging)
+	}
 	if sub := unsupportedSub(rq); sub != "" {
 		return set("Unsupported", func(*request) error { return errNotImplemented("the ?" + sub + " sub-resource") })
 	}
