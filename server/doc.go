@@ -15,8 +15,10 @@
 // delimiter, paging, encoding-type=url), and the multipart calls
 // CreateMultipartUpload, UploadPart, UploadPartCopy,
 // CompleteMultipartUpload, AbortMultipartUpload, ListParts and
-// ListMultipartUploads. Other sub-resources (ACLs, tagging, policies,
-// versions...) answer 501 NotImplemented. Errors are S3 XML documents with
+// ListMultipartUploads. Object tags are taken from x-amz-tagging on
+// PutObject, CreateMultipartUpload and CopyObject (x-amz-tagging-directive)
+// and returned by GetObjectTagging. Other sub-resources (ACLs, changing
+// tags in place, policies, versions...) answer 501 NotImplemented. Errors are S3 XML documents with
 // S3 error codes; one function (toAPIError) maps store and delta errors
 // onto them.
 //
