@@ -92,3 +92,46 @@ func TestAutoCodecExecutables(t *testing.T) {
 		t.Errorf("libx.so.2 under auto: codec %q", info.Codec)
 	}
 }
+
+// TestAutoCodecSizeFallback: above the auto codec's bsdiff size limit an
+// executable is stored as a VCDIFF delta (bsdiff works in memory), and the
+// codec recorded in its metadata says so; below it, bsdiff.
+func TestAutoCodecSizeFallback(t *testing.T) {
+	files := testtool.Series(t, "elf-esbuild")
+	if len(files) < 2 {
+		t.Fatalf("elf-esbuild: %d files", len(files))
+	}
+	v0, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := os.ReadFile(files[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the test fast: 2 MiB prefixes of two releases (ELF headers
+	// intact) and a limit just below their size.
+	v0, v1 = v0[:2<<20], v1[:2<<20]
+	defer func(old int64) { autoBsdiffMax = old }(autoBsdiffMax)
+	ts := newBucket(t, "memory", store.NewMemory())
+	c := newClient(t, ts.s)
+	put(t, c, ts.bucket, "bin/esbuild-0", v0)
+	for _, tc := range []struct {
+		limit int64
+		codec string
+	}{{4 << 20, CodecBSDIFF}, {2<<20 - 1, CodecVCDIFF}} {
+		autoBsdiffMax = tc.limit
+		i := put(t, c, ts.bucket, "bin/esbuild-1", v1)
+		if i.StoredAs != Delta || i.Codec != tc.codec {
+			t.Errorf("limit %d: stored as %v with codec %q, want a %s delta", tc.limit, i.StoredAs, i.Codec, tc.codec)
+		}
+		oi, err := ts.s.Stat(context.Background(), ts.bucket, "bin/esbuild-1"+DeltaSuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := oi.Metadata["dg-codec"]; (tc.codec == CodecBSDIFF) != (got == CodecBSDIFF) {
+			t.Errorf("limit %d: dg-codec metadata %q", tc.limit, got)
+		}
+		mustGet(t, newClient(t, ts.s), ts.bucket, "bin/esbuild-1", v1)
+	}
+}

@@ -447,7 +447,7 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 		codecName = CodecVCDIFF
 		// A freshly seeded reference gives a zero-diff delta, which
 		// VCDIFF makes in a fraction of bsdiff's time.
-		if !seeded && ref.Size <= AutoBsdiffMaxInput && src.size <= AutoBsdiffMaxInput &&
+		if !seeded && ref.Size <= autoBsdiffMax && src.size <= autoBsdiffMax &&
 			(IsExecutable(name, src.head) || SniffKind(src.head) == "tar" && mostlyExecutables(src.r, src.size)) {
 			codecName = CodecBSDIFF
 		}

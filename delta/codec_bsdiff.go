@@ -23,6 +23,9 @@ const bsdiffMaxInput = 256 << 20
 // bsdiff: an encode then needs at most about 800 MB.
 const AutoBsdiffMaxInput = 64 << 20
 
+// autoBsdiffMax is AutoBsdiffMaxInput, lowered by tests.
+var autoBsdiffMax int64 = AutoBsdiffMaxInput
+
 func init() { codecs[CodecBSDIFF] = bsdiffCodec{} }
 
 func (bsdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, _ encodeParams) error {

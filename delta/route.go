@@ -18,8 +18,9 @@ var eligibleExtensions = []string{
 	".gz", ".bz2", ".xz", ".pkg", ".deb", ".rpm", ".apk",
 	// proxy only
 	".sql", ".dump", ".bak", ".backup",
-	// ours: executables and libraries (see IsExecutable; bsdiff deltas)
-	".exe", ".dll", ".so", ".dylib",
+	// ours: executables and libraries (see IsExecutable; bsdiff deltas);
+	// versioned shared objects (".so.1.2") are matched by executableName
+	".exe", ".dll", ".so", ".dylib", ".sys",
 }
 
 // executableExtensions are the names IsExecutable accepts without looking
@@ -36,7 +37,12 @@ func IsExecutable(name string, head []byte) bool {
 	case "elf", "pe", "macho", "macho-fat":
 		return true
 	}
-	l := strings.ToLower(name)
+	return executableName(strings.ToLower(name))
+}
+
+// executableName reports whether a lower-cased file name has an
+// executable extension.
+func executableName(l string) bool {
 	if i := strings.Index(l, ".so."); i > 0 && strings.Trim(l[i+4:], "0123456789.") == "" {
 		return true
 	}
@@ -57,7 +63,7 @@ func EligibleByName(name string) bool {
 			return true
 		}
 	}
-	return false
+	return executableName(l)
 }
 
 // SniffLen is how many leading bytes EligibleByContent looks at.

@@ -81,8 +81,9 @@ func TestMetaEncodeRoundTrip(t *testing.T) {
 func TestEligibleByName(t *testing.T) {
 	yes := []string{"a.zip", "A.ZIP", "x.tar.gz", "x.tgz", "x.tar.bz2", "x.tar.xz", "x.jar", "x.deb", "x.rpm",
 		"x.apk", "x.iso", "x.dmg", "x.7z", "x.rar", "x.war", "x.ear", "x.pkg", "x.gz", "x.bz2", "x.xz",
-		"db.sql", "db.dump", "f.bak", "f.backup", "a.exe", "b.DLL", "libc.so", "x.dylib"}
-	no := []string{"a.txt", "a.json", "README", "zip", ".zip", "a.zip.sha256", "a.png"}
+		"db.sql", "db.dump", "f.bak", "f.backup", "a.exe", "b.DLL", "libc.so", "x.dylib",
+		"driver.sys", "libz.so.1", "libz.so.1.2.13"}
+	no := []string{"a.txt", "a.json", "README", "zip", ".zip", "a.zip.sha256", "a.png", "notes.so.txt", ".so"}
 	for _, n := range yes {
 		if !EligibleByName(n) {
 			t.Errorf("%s not eligible", n)
