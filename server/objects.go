@@ -64,6 +64,18 @@ func userMeta(h http.Header) map[string]string {
 	return m
 }
 
+// copyDirective reads a CopyObject directive header: true for REPLACE,
+// false for COPY (the default).
+func copyDirective(h http.Header, name, what string) (bool, error) {
+	switch d := strings.ToUpper(h.Get(name)); d {
+	case "", "COPY":
+		return false, nil
+	case "REPLACE":
+		return true, nil
+	}
+	return false, errInvalidArgument("Unknown %s directive.", what)
+}
+
 // requestTags parses the x-amz-tagging header (URL query form) of a
 // write: nil when absent.
 func requestTags(h http.Header) (map[string]string, error) {
@@ -459,20 +471,14 @@ func (s *Server) copyObject(rq *request) error {
 	if err := s.needBucket(rq, rq.bucket); err != nil {
 		return err
 	}
-	directive := strings.ToUpper(rq.r.Header.Get("X-Amz-Metadata-Directive"))
-	switch directive {
-	case "", "COPY", "REPLACE":
-	default:
-		return errInvalidArgument("Unknown metadata directive.")
+	replace, err := copyDirective(rq.r.Header, "X-Amz-Metadata-Directive", "metadata")
+	if err != nil {
+		return err
 	}
-	replace := directive == "REPLACE"
-	tagDirective := strings.ToUpper(rq.r.Header.Get("X-Amz-Tagging-Directive"))
-	switch tagDirective {
-	case "", "COPY", "REPLACE":
-	default:
-		return errInvalidArgument("Unknown tagging directive.")
+	replaceTags, err := copyDirective(rq.r.Header, "X-Amz-Tagging-Directive", "tagging")
+	if err != nil {
+		return err
 	}
-	replaceTags := tagDirective == "REPLACE"
 	tags, err := requestTags(rq.r.Header)
 	if err != nil {
 		return err
