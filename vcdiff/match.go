@@ -20,6 +20,7 @@ type levelParams struct {
 	maxSkip   int  // ... but at most 1+maxSkip bytes
 	insStep   int  // inside emitted matches, index every insStep-th position for in-window matching
 	probeIn   int  // probe the source inside emitted matches shorter than this
+	local     int  // chain depth of the local source search (0: off)
 }
 
 // Compression levels. DefaultLevel is fast; BestLevel spends more CPU and
@@ -34,13 +35,13 @@ var levelTable = [BestLevel + 1]levelParams{
 	0: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4, maxSkip: 64, probeIn: 0},
 	1: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16, probeIn: 0},
 	2: {srcStep: 12, srcWays: 1, srcLen: 8, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16, probeIn: 0},
-	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16, probeIn: 16},
-	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8, probeIn: 16},
-	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, probeIn: 20},
-	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, probeIn: 24},
-	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, probeIn: 48},
-	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, probeIn: 64},
-	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, probeIn: 128},
+	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16, probeIn: 16, local: 2},
+	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8, probeIn: 16, local: 4},
+	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, probeIn: 20, local: 4},
+	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, probeIn: 24, local: 8},
+	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, probeIn: 48, local: 8},
+	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, probeIn: 64, local: 16},
+	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, probeIn: 128, local: 16},
 }
 
 // Match kinds.
@@ -102,6 +103,13 @@ type matcher struct {
 	maxSpan   int64
 
 	la lookahead
+
+	// The local source search (findLocal).
+	lhead      []int32 // hash -> source position+1
+	lprev      []int32 // chain ring: source position -> previous position+1
+	lLo        int     // the hashed region is [lLo, lFront)
+	lFront     int
+	lastSrcLen int // size of the last source COPY emitted
 }
 
 // laMax is the most window positions whose source-index candidates are
@@ -155,6 +163,15 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 	m.nextIns = 0
 	m.reps = [2]int64{0, 0}
 	m.la.base, m.la.n = 0, 0
+	if p.local > 0 {
+		if m.lhead == nil {
+			m.lhead = make([]int32, 1<<localBits)
+			m.lprev = make([]int32, localRing)
+		}
+		clear(m.lhead)
+		m.lLo, m.lFront = 0, 0
+	}
+	m.lastSrcLen = 0
 	m.cache.reset()
 	m.estSegLen = uint64(len(src))
 	m.minSrc, m.maxSrc = -1, -1
@@ -338,6 +355,9 @@ func (m *matcher) findSrc(best *match, i int, v32 uint32) {
 		}
 		m.trySrc(best, i, int(p))
 	}
+	if m.p.local > 0 && best.value < m.p.nice {
+		m.findLocal(best, i)
+	}
 	x := m.idx
 	if x == nil || i+srcHashLen > len(tgt) || best.value >= m.p.nice {
 		return
@@ -476,6 +496,7 @@ func (m *matcher) emit(c match) {
 	switch c.kind {
 	case kindSrc:
 		m.cache.update(uint64(c.addr))
+		m.lastSrcLen = c.end - c.start
 		if d := c.addr - int64(c.start); d != m.reps[0] {
 			m.reps[1], m.reps[0] = m.reps[0], d
 		}
@@ -556,5 +577,76 @@ func (m *matcher) parse() {
 			}
 			c = b
 		}
+	}
+}
+
+// The local source search. Between two versions of a file, a COPY that
+// ends at an edit usually resumes a few bytes further on in the source
+// (bytes deleted) at a displacement the recent-displacement checks miss,
+// and the sparse index often misses it too (a short stretch, or an 8-byte
+// string whose indexed occurrence is elsewhere). So after a source COPY of
+// at least localMinCopy bytes, for the next localSpan target bytes, the
+// matcher also searches a small dense hash of the source around the
+// position the last displacement predicts: every position of
+// [predicted-localBack, predicted+localAhead), hashed over localHashLen
+// bytes, with chains of up to levelParams.local candidates. The region is
+// hashed lazily, once per displacement, so the cost follows the number of
+// edits, not the size of the files.
+const (
+	localBits     = 12      // log2 of the head table's slots
+	localRing     = 1 << 12 // chain ring (covers the whole region)
+	localBack     = 128
+	localAhead    = 256
+	localHashLen  = 5
+	localSpan     = 64
+	localMinCopy  = 32
+	localHashMask = 1<<(8*localHashLen) - 1
+)
+
+func localHash(v uint64) uint64 {
+	return ((v << (64 - 8*localHashLen)) * 0x9E3779B97F4A7C15) >> (64 - localBits)
+}
+
+// findLocal runs the local source search at window offset i.
+func (m *matcher) findLocal(best *match, i int) {
+	if i-m.litStart > localSpan || m.lastSrcLen < localMinCopy || i+8 > len(m.tgt) {
+		return
+	}
+	src := m.src
+	a := i + int(m.reps[0])
+	if a < 0 || a+8 > len(src) {
+		return
+	}
+	lo := max(0, a-localBack)
+	if lo > m.lFront || lo < m.lLo {
+		// A new displacement: start a new region (stale entries are
+		// rejected by the range check below).
+		m.lLo, m.lFront = lo, lo
+	}
+	hi := min(a+localAhead, len(src)-7)
+	for f := m.lFront; f < hi; f++ {
+		h := localHash(load64(src, f))
+		m.lprev[f&(localRing-1)] = m.lhead[h]
+		m.lhead[h] = int32(f + 1)
+	}
+	m.lFront = max(m.lFront, hi)
+	tv := load64(m.tgt, i)
+	cand := int(m.lhead[localHash(tv)]) - 1
+	floor := max(m.lLo, m.lFront-localRing)
+	for d := m.p.local; d > 0 && cand >= floor && cand < m.lFront; d-- {
+		if (load64(src, cand)^tv)&localHashMask == 0 {
+			// Already tried through the displacements, or cannot reach
+			// past the best match's end: skip.
+			dd := int64(cand) - int64(i)
+			if fl := best.end - i; dd != m.reps[0] && dd != m.reps[1] &&
+				(fl < localHashLen || (i+fl < len(m.tgt) && cand+fl < len(src) && src[cand+fl] == m.tgt[i+fl])) {
+				m.trySrc(best, i, cand)
+			}
+		}
+		next := int(m.lprev[cand&(localRing-1)]) - 1
+		if next >= cand {
+			break
+		}
+		cand = next
 	}
 }
