@@ -216,7 +216,7 @@ func (e *Encoder) Reset(dst io.Writer, source io.ReaderAt, sourceSize int64) err
 	if int64(cap(e.srcBuf)) >= sourceSize {
 		e.srcBuf = e.srcBuf[:sourceSize]
 	} else {
-		e.srcBuf = make([]byte, sourceSize)
+		e.srcBuf = makeHuge[byte](int(sourceSize))
 	}
 	if sourceSize > 0 {
 		n, err := source.ReadAt(e.srcBuf, 0)
@@ -320,7 +320,7 @@ func (e *Encoder) grow(k int) {
 		c = e.opts.windowSize
 	}
 	c = min(c, e.opts.windowSize)
-	nb := make([]byte, len(e.buf), c)
+	nb := makeHuge[byte](c)[:len(e.buf)]
 	copy(nb, e.buf)
 	e.buf = nb
 }

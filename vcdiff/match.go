@@ -187,7 +187,7 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 			m.head = m.head[:1<<b]
 			clear(m.head)
 		} else {
-			m.head = make([]int32, 1<<b)
+			m.head = makeHuge[int32](1 << b)
 		}
 		m.tgtShift = uint(64 - b)
 		m.tgtKeep = uint(64 - 8*p.tgtLen)
@@ -199,7 +199,7 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 			if cap(m.prev) >= 1<<pb {
 				m.prev = m.prev[:1<<pb]
 			} else {
-				m.prev = make([]int32, 1<<pb)
+				m.prev = makeHuge[int32](1 << pb)
 			}
 			m.prevMask = 1<<pb - 1
 		}
