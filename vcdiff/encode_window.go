@@ -1,7 +1,5 @@
 package vcdiff
 
-import "hash/adler32"
-
 // windowEncoder turns one target window into one VCDIFF window. Its buffers
 // are reused from window to window; one exists per concurrent worker.
 type windowEncoder struct {
@@ -201,7 +199,7 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	out = appendVarint(out, uint64(len(inst)))
 	out = appendVarint(out, uint64(len(addrs)))
 	if checksum {
-		s := adler32.Checksum(tgt)
+		s := adlerSum(tgt)
 		out = append(out, byte(s>>24), byte(s>>16), byte(s>>8), byte(s))
 	}
 	out = append(out, data...)
