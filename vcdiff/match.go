@@ -19,6 +19,7 @@ type levelParams struct {
 	skipShift uint // in unmatched stretches, advance 1+run>>skipShift bytes (0: every byte)
 	maxSkip   int  // ... but at most 1+maxSkip bytes
 	insStep   int  // inside emitted matches, index every insStep-th position for in-window matching
+	insMax    int  // ... but of a source COPY longer than this only the last insMax bytes (0: all)
 	probeIn   int  // probe the source inside emitted matches shorter than this
 	local     int  // chain depth of the local source search (0: off)
 }
@@ -33,12 +34,12 @@ const (
 
 var levelTable = [BestLevel + 1]levelParams{
 	0: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 0, lazy: 0, nice: 32, skipShift: 4, maxSkip: 64, probeIn: 0},
-	1: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16, probeIn: 0},
-	2: {srcStep: 12, srcWays: 1, srcLen: 8, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16, probeIn: 0},
-	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16, probeIn: 16, local: 2},
-	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8, probeIn: 16, local: 4},
-	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, probeIn: 20, local: 4},
-	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, probeIn: 24, local: 8},
+	1: {srcStep: 16, srcWays: 1, srcLen: 8, tgtChain: 1, tgtLen: 4, tgtBits: 16, lazy: 0, nice: 32, skipShift: 5, maxSkip: 32, insStep: 16, insMax: 256, probeIn: 0},
+	2: {srcStep: 12, srcWays: 1, srcLen: 8, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16, insMax: 256, probeIn: 0},
+	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16, insMax: 256, probeIn: 16, local: 2},
+	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8, insMax: 256, probeIn: 16, local: 4},
+	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, insMax: 256, probeIn: 20, local: 4},
+	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, insMax: 256, probeIn: 24, local: 8},
 	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, probeIn: 48, local: 8},
 	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, probeIn: 64, local: 16},
 	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, probeIn: 128, local: 16},
@@ -510,7 +511,13 @@ func (m *matcher) emit(c match) {
 		m.cache.update(m.estSegLen + uint64(c.addr))
 	}
 	if m.p.tgtChain > 0 && m.p.insStep > 0 {
-		m.insert(c.start, c.end, m.p.insStep)
+		from := c.start
+		if c.kind == kindSrc && m.p.insMax > 0 && c.end-c.start > m.p.insMax {
+			// Content inside a long source COPY is found again through
+			// the source; only its tail is worth in-window chains.
+			from = c.end - m.p.insMax
+		}
+		m.insert(from, c.end, m.p.insStep)
 	}
 	m.litStart = c.end
 }
