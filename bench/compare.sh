@@ -10,7 +10,7 @@
 # Environment:
 #   CORPUS   corpus directory (default ~/.cache/deltaglider-corpus, manifest.tsv inside)
 #   SERIES   series to run (default: all in the manifest)
-#   TOOLS    subset of: dg6 dg9 xd3-9 xd3-9-none-B xd3-def xd3-def-none zstd-3 zstd-19
+#   TOOLS    subset of: dg6 dg6-1 dg9 xd3-9 xd3-9-none-B xd3-def xd3-def-none zstd-3 zstd-19
 #   SWAPPED  size in MiB of the swapped-halves synthetic case (default 160; 0 = skip)
 #   MEM130   1 (default) = also encode a 130 MB source + 130 MB target cut from the
 #            sql-dump series (source = v0..v2, target = v1..v3, each cut at 130,000,000
@@ -53,6 +53,7 @@ encode() {
   local cmd
   case $tool in
     dg6) cmd=("$DG" encode -f -s "$ref" "$tgt" "$patch") ;;
+    dg6-1) cmd=("$DG" encode --concurrency 1 -f -s "$ref" "$tgt" "$patch") ;;
     dg9) cmd=("$DG" encode -9 -f -s "$ref" "$tgt" "$patch") ;;
     xd3-9) cmd=(xdelta3 -e -9 -D -f -s "$ref" "$tgt" "$patch") ;;
     xd3-9-none-B) cmd=(xdelta3 -e -9 -S none -B "$bsz" -D -f -s "$ref" "$tgt" "$patch") ;;
@@ -117,7 +118,7 @@ if [ "$SWAPPED" -gt 0 ]; then
   cat "$WORK/a" "$WORK/b" > "$WORK/swap-src"
   cat "$WORK/b" "$WORK/a" > "$WORK/swap-tgt"
   rm -f "$WORK/a" "$WORK/b"
-  TOOLS=$(echo "$TOOLS" | tr ' ' '\n' | grep -E '^(dg6|dg9|xd3-9|xd3-9-none-B|xd3-def|zstd-3)$' | tr '\n' ' ') \
+  TOOLS=$(echo "$TOOLS" | tr ' ' '\n' | grep -E '^(dg6|dg6-1|dg9|xd3-9|xd3-9-none-B|xd3-def|zstd-3)$' | tr '\n' ' ') \
     run_series "swapped-halves-${SWAPPED}MiB" "$WORK/swap-src" "$WORK/swap-tgt"
 fi
 
@@ -127,7 +128,7 @@ if [ "${MEM130:-1}" = 1 ]; then
     # (cat ... || true): head closing the pipe early must not fail the run.
     (cat "${sq[0]}" "${sq[1]}" "${sq[2]}" || true) | head -c 130000000 > "$WORK/m-src"
     (cat "${sq[1]}" "${sq[2]}" "${sq[3]}" || true) | head -c 130000000 > "$WORK/m-tgt"
-    TOOLS=$(echo "$TOOLS" | tr ' ' '\n' | grep -E '^(dg6|dg9|xd3-def|xd3-9-none-B)$' | tr '\n' ' ') \
+    TOOLS=$(echo "$TOOLS" | tr ' ' '\n' | grep -E '^(dg6|dg6-1|dg9|xd3-def|xd3-9-none-B)$' | tr '\n' ' ') \
       run_series "sql-130MB-pair" "$WORK/m-src" "$WORK/m-tgt"
     rm -f "$WORK/m-src" "$WORK/m-tgt"
   fi

@@ -130,8 +130,10 @@ func WithConcurrency(n int) EncoderOption {
 //
 // Levels: every level indexes the whole source at a fixed sampling step and
 // probes it at every target position that is not inside a match (skipping
-// ahead in long unmatched stretches below level 7); in-window matching
-// uses hash chains whose depth grows with the level. Instructions are chosen
+// ahead in long unmatched stretches below level 7); after a source COPY
+// ends, a small dense hash of the source around where the copy would
+// resume is searched too (levels 3-9); in-window matching uses hash chains
+// whose depth grows with the level. Instructions are chosen
 // greedily with lazy evaluation, a COPY found late may extend backwards over
 // short instructions chosen before it, and the address mode of every COPY
 // is the cheapest of the nine (SELF, HERE, four NEAR, three SAME) once the
