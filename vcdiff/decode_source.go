@@ -8,17 +8,20 @@ import (
 // Source access for COPY instructions. Real patches make many small copies
 // (tens of bytes each for database dumps) scattered over the source, so
 // reading the source io.ReaderAt once per copy would cost a system call
-// each. sourceCache keeps 16 KiB source blocks in one lazily touched slab:
-// a source of up to srcCacheMax bytes (xdelta3's default -B source buffer,
-// 64 MiB) gets a slot per block, so each block is read at most once; a
-// larger one a direct-mapped set of slots. Only the pages of blocks actually
-// read become resident. Copies of a block or more read the source directly.
-// In-memory sources (Decode) are sliced directly.
+// each. sourceCache keeps 4 KiB source blocks in one lazily touched slab:
+// a source of up to srcCacheMax bytes gets a slot per block, so each block
+// is read at most once; a larger one srcCacheMax bytes of slots in sets of
+// srcCacheWays, least recently used evicted first. Only the pages of blocks
+// actually read become resident, so the cache costs at most srcCacheMax
+// bytes (xdelta3's decoder keeps up to its -B, 64 MiB by default). Copies
+// of a block or more read the source directly. In-memory sources (Decode)
+// are sliced directly.
 
 const (
-	srcBlockShift = 14
+	srcBlockShift = 12
 	srcBlockSize  = 1 << srcBlockShift
-	srcCacheMax   = 64 << 20
+	srcCacheMax   = 16 << 20
+	srcCacheWays  = 4
 	srcDirectMin  = srcBlockSize // copies this large read the source directly
 )
 
@@ -46,9 +49,12 @@ type sourceCache struct {
 	isMem  bool
 	// tags[i] is the source block held by slot i, or -1. A source of at
 	// most srcCacheMax bytes gets one slot per block (slot = block); a
-	// larger one a power-of-two number of slots, direct-mapped.
-	tags []int64
-	mask int64 // len(tags)-1 when direct-mapped, else -1 (slot = block)
+	// larger one srcCacheMax>>srcBlockShift slots in sets of srcCacheWays
+	// (set = block & setMask, slots set*srcCacheWays ...).
+	tags    []int64
+	setMask int64    // number of sets - 1, or -1 when slot = block
+	used    []uint32 // per slot: the tick of its last use (set-associative mode)
+	tick    uint32
 	// slab holds the slots' bytes contiguously (slot i at i<<srcBlockShift),
 	// allocated at the first cached read; pages never touched cost no
 	// memory.
@@ -65,10 +71,10 @@ func (c *sourceCache) reset(r io.ReaderAt, size int64) {
 	}
 	blocks := (c.size + srcBlockSize - 1) >> srcBlockShift
 	n := int(max(blocks, 1))
-	c.mask = -1
+	c.setMask = -1
 	if blocks > srcCacheMax>>srcBlockShift {
 		n = srcCacheMax >> srcBlockShift
-		c.mask = int64(n - 1)
+		c.setMask = int64(n/srcCacheWays - 1)
 	}
 	if cap(c.tags) >= n {
 		c.tags = c.tags[:n]
@@ -78,9 +84,45 @@ func (c *sourceCache) reset(r io.ReaderAt, size int64) {
 	for i := range c.tags {
 		c.tags[i] = -1
 	}
+	if c.setMask >= 0 {
+		if cap(c.used) >= n {
+			c.used = c.used[:n]
+			clear(c.used)
+		} else {
+			c.used = make([]uint32, n)
+		}
+		c.tick = 0
+	}
 	if len(c.slab) < n<<srcBlockShift {
 		c.slab = nil // allocated on first use
 	}
+}
+
+// slot returns the slot that holds or will hold source block idx, and
+// whether it holds it already.
+func (c *sourceCache) slot(idx int64) (int64, bool) {
+	if c.setMask < 0 {
+		return idx, c.tags[idx] == idx
+	}
+	c.tick++
+	if c.tick == 0 {
+		// The clock wrapped: age every slot alike.
+		clear(c.used)
+		c.tick = 1
+	}
+	base := (idx & c.setMask) * srcCacheWays
+	victim := base
+	for s := base; s < base+srcCacheWays; s++ {
+		if c.tags[s] == idx {
+			c.used[s] = c.tick
+			return s, true
+		}
+		if c.used[s] < c.used[victim] {
+			victim = s
+		}
+	}
+	c.used[victim] = c.tick
+	return victim, false
 }
 
 // readAt fills dst with source bytes starting at off. The caller has checked
@@ -98,12 +140,9 @@ func (c *sourceCache) readAt(dst []byte, off int64) error {
 	}
 	for len(dst) > 0 {
 		idx := off >> srcBlockShift
-		slot := idx
-		if c.mask >= 0 {
-			slot &= c.mask
-		}
+		slot, hit := c.slot(idx)
 		data := c.slab[slot<<srcBlockShift : (slot+1)<<srcBlockShift]
-		if c.tags[slot] != idx {
+		if !hit {
 			start := idx << srcBlockShift
 			n := min(int64(srcBlockSize), c.size-start)
 			c.tags[slot] = -1

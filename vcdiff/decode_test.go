@@ -331,7 +331,7 @@ func (p patternSource) ReadAt(b []byte, off int64) (int, error) {
 
 // TestSourceCache reads random spans through the cache, for a source that
 // gets a slot per block (with a partial last block) and for one larger than
-// srcCacheMax (direct-mapped slots that evict each other).
+// srcCacheMax (set-associative slots that evict each other).
 func TestSourceCache(t *testing.T) {
 	for _, size := range []int64{srcBlockSize*5 + 123, srcCacheMax*2 + 999} {
 		var c sourceCache
@@ -377,5 +377,50 @@ func TestSourceCache(t *testing.T) {
 	if err := c.readAt(dst, 50); err == nil {
 		// The block holding offset 50 also covers the missing bytes.
 		t.Fatal("short source: read of a short block succeeded")
+	}
+}
+
+// countingSource counts the reads that reach the underlying source.
+type countingSource struct {
+	patternSource
+	reads int
+}
+
+func (c *countingSource) ReadAt(b []byte, off int64) (int, error) {
+	c.reads++
+	return c.patternSource.ReadAt(b, off)
+}
+
+// TestSourceCacheSetAssociative: in a source larger than the cache, copies
+// alternating between regions whose blocks fall into the same sets (here
+// three regions srcCacheMax apart, fewer than srcCacheWays) read each
+// block from the source once, and the memory held stays srcCacheMax.
+func TestSourceCacheSetAssociative(t *testing.T) {
+	size := int64(4 * srcCacheMax)
+	src := &countingSource{patternSource: patternSource{size}}
+	var c sourceCache
+	c.reset(src, size)
+	dst := make([]byte, 100)
+	const blocks = 64
+	for round := range 3 {
+		for b := int64(0); b < blocks; b++ {
+			for r := int64(0); r < 3; r++ {
+				off := r*srcCacheMax + b*srcBlockSize + int64(round)*1000
+				if err := c.readAt(dst, off); err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range dst {
+					if j := off + int64(i); v != byte(j*7+j>>16) {
+						t.Fatalf("readAt(%d): byte %d wrong", off, i)
+					}
+				}
+			}
+		}
+	}
+	if want := 3 * blocks; src.reads != want {
+		t.Errorf("%d reads of the source, want %d (one per block)", src.reads, want)
+	}
+	if len(c.slab) != srcCacheMax {
+		t.Errorf("cache slab of %d bytes, want %d", len(c.slab), srcCacheMax)
 	}
 }
