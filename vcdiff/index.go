@@ -107,10 +107,32 @@ func (x *sourceIndex) build(src []byte, step, ways, hashLen int) error {
 		}
 		return nil
 	}
-	// Samples are inserted in batches: the batch's buckets are computed
-	// and loaded first, so that their cache misses overlap instead of being
-	// paid one after another by the dependent insertion code. The table is
-	// the same as with one-by-one insertion.
+	if ways == 4 {
+		x.build4(src, step)
+	} else {
+		x.buildSlots(src, step)
+	}
+	return nil
+}
+
+// batchedTable is the table size (bytes) above which probes are batched:
+// a smaller table mostly stays in the processor's caches, where a direct
+// probe is cheaper than a batch that also looks up positions the parser
+// then skips (elf-esbuild, 5.5 MB table: 10 % slower batched; typescript,
+// 16 MB: 25 % faster).
+const batchedTable = 8 << 20
+
+// memBytes is the index's memory footprint.
+func (x *sourceIndex) memBytes() int { return 4 * cap(x.table) }
+
+// buildSlots inserts the samples into a table of any number of ways, one
+// slot at a time. Samples are inserted in batches: the batch's buckets are
+// computed and loaded first, so that their cache misses overlap instead of
+// being paid one after another by the dependent insertion code. The table
+// is the same as with one-by-one insertion.
+func (x *sourceIndex) buildSlots(src []byte, step int) {
+	t, ways := x.table, x.ways
+	last := len(src) - srcHashLen
 	const batch = 32
 	var bs [batch]int
 	var tags [batch]uint32
@@ -138,15 +160,58 @@ func (x *sourceIndex) build(src []byte, step, ways, hashLen int) error {
 		}
 	}
 	x.sink = sink
-	return nil
 }
 
-// batchedTable is the table size (bytes) above which probes are batched:
-// a smaller table mostly stays in the processor's caches, where a direct
-// probe is cheaper than a batch that also looks up positions the parser
-// then skips (elf-esbuild, 5.5 MB table: 10 % slower batched; typescript,
-// 16 MB: 25 % faster).
-const batchedTable = 8 << 20
-
-// memBytes is the index's memory footprint.
-func (x *sourceIndex) memBytes() int { return 4 * cap(x.table) }
+// build4 builds the same table as buildSlots for 4 ways, about a fifth
+// faster: a bucket is handled as two 64-bit words of two slots each, and
+// the duplicate-tag check and the insertion at the front are done on whole
+// words without branches (whether a string is a duplicate is unpredictable,
+// so a branch on it mispredicts often). Batches are longer, for more
+// overlapping misses.
+func (x *sourceIndex) build4(src []byte, step int) {
+	const (
+		batch = 64
+		lanes = 0x0000000100000001 // 1 in each 32-bit half
+	)
+	t := x.table
+	last := len(src) - srcHashLen
+	km := uint64(^x.kmask) * lanes // the tag bits of both slots
+	var bs [batch]int
+	var tags [batch]uint32
+	var sink uint32
+	k := uint32(1)
+	for p := 0; p <= last; {
+		nb := 0
+		for ; nb < batch && p <= last; nb, p = nb+1, p+step {
+			bs[nb], tags[nb] = x.bucket(binary.LittleEndian.Uint64(src[p:]))
+		}
+		for _, b := range bs[:nb] {
+			sink += t[b]
+		}
+		for j, b := range bs[:nb] {
+			tag := tags[j]
+			// a holds slots 0 (low half) and 1, c slots 2 and 3.
+			s := (*[4]uint32)(t[b:])
+			a, c := uint64(s[0])|uint64(s[1])<<32, uint64(s[2])|uint64(s[3])<<32
+			// A half whose tag bits equal tag becomes zero; the
+			// has-a-zero-half test is exact.
+			tt := uint64(tag) * lanes
+			ya, yc := (a^tt)&km, (c^tt)&km
+			z := (ya-lanes)&^ya | (yc-lanes)&^yc
+			keep := ((z>>31 | z>>63) & 1) - 1 // all ones: not a duplicate, insert
+			if tag == 0 {
+				// An empty slot has tag bits 0 too: check the slow way.
+				keep = 0
+				if !dup(s[:], tag, x.kmask) {
+					keep = ^uint64(0)
+				}
+			}
+			na := a ^ ((uint64(k|tag)|a<<32)^a)&keep
+			s[0], s[1] = uint32(na), uint32(na>>32)
+			nc := c ^ ((a>>32|c<<32)^c)&keep
+			s[2], s[3] = uint32(nc), uint32(nc>>32)
+			k++
+		}
+	}
+	x.sink = sink
+}
