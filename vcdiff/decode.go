@@ -655,7 +655,11 @@ func (d *Decoder) copySource(dst []byte, off uint64) error {
 // sum(byte * (8K - index)) = 8 * sum((K-k) * wordsum_k) - sum(j * byte_j),
 // k the word and j the byte within it; the prefix sums of the lane sums
 // (b below) give the first term, a dot product of the lane sums the second.
-func adlerSum(p []byte) uint32 {
+func adlerSum(p []byte) uint32 { return adlerUpdate(1, p) }
+
+// adlerUpdate returns the Adler-32 of the bytes whose Adler-32 is adler
+// followed by p.
+func adlerUpdate(adler uint32, p []byte) uint32 {
 	const (
 		mod   = 65521
 		lanes = 0x00FF00FF00FF00FF
@@ -665,7 +669,7 @@ func adlerSum(p []byte) uint32 {
 		wEven = 6 | 4<<16 | 2<<32 | 0<<48
 		wOdd  = 7 | 5<<16 | 3<<32 | 1<<48
 	)
-	s1, s2 := uint64(1), uint64(0)
+	s1, s2 := uint64(adler&0xFFFF), uint64(adler>>16)
 	for len(p) >= 8 {
 		k := min(len(p)/8, 16) // lanes stay below 2^16: b <= 255*16*17/2
 		var a0, a1, b0, b1 uint64

@@ -303,6 +303,16 @@ func TestAdler32(t *testing.T) {
 	if got, want := adlerSum(big), adler32.Checksum(big); got != want {
 		t.Fatalf("adlerSum of %d bytes = %08x, want %08x", len(big), got, want)
 	}
+	// adlerUpdate continues a checksum: any split gives the whole's, also
+	// from sums near the modulus.
+	for _, data := range [][]byte{buf, ff, big[:1<<20]} {
+		want := adler32.Checksum(data)
+		for _, cut := range []int{0, 1, 7, 8, 129, 5553, len(data) / 2, len(data) - 1, len(data)} {
+			if got := adlerUpdate(adlerSum(data[:cut]), data[cut:]); got != want {
+				t.Fatalf("adlerUpdate after %d of %d bytes = %08x, want %08x", cut, len(data), got, want)
+			}
+		}
+	}
 }
 
 func BenchmarkAdler32(b *testing.B) {

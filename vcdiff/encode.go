@@ -149,6 +149,7 @@ type Encoder struct {
 	idx    sourceIndex
 
 	buf         []byte // window being filled
+	bufSum      uint32 // Adler-32 of buf, kept up as bytes arrive (while they are in the cache)
 	nwin        int64  // windows submitted
 	wroteHeader bool
 	err         error
@@ -255,9 +256,12 @@ func (e *Encoder) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		e.ensureBuf()
-		k := min(ws-len(e.buf), len(p))
+		// At most sumChunk bytes at a time, so that they are still in
+		// the cache for the checksum.
+		k := min(ws-len(e.buf), len(p), sumChunk)
 		e.grow(k)
 		e.buf = append(e.buf, p[:k]...)
+		e.sum(p[:k])
 		p = p[k:]
 		n += k
 		if len(e.buf) == ws {
@@ -282,8 +286,9 @@ func (e *Encoder) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
 	for {
 		e.ensureBuf()
-		e.grow(min(ws-len(e.buf), 256<<10))
-		k, err := r.Read(e.buf[len(e.buf):min(cap(e.buf), ws)])
+		e.grow(min(ws-len(e.buf), sumChunk))
+		k, err := r.Read(e.buf[len(e.buf):min(cap(e.buf), len(e.buf)+sumChunk, ws)])
+		e.sum(e.buf[len(e.buf) : len(e.buf)+k])
 		e.buf = e.buf[:len(e.buf)+k]
 		total += int64(k)
 		if len(e.buf) == ws {
@@ -301,11 +306,25 @@ func (e *Encoder) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
+// sumChunk is the most target bytes taken in at a time by Write and
+// ReadFrom: they are checksummed as they arrive, while still in the cache.
+const sumChunk = 256 << 10
+
 // ensureBuf makes sure a window buffer is being filled.
 func (e *Encoder) ensureBuf() {
+	if len(e.buf) == 0 {
+		e.bufSum = 1
+	}
 	if e.buf == nil && len(e.spare) > 0 {
 		e.buf = e.spare[len(e.spare)-1][:0]
 		e.spare = e.spare[:len(e.spare)-1]
+	}
+}
+
+// sum adds p, just appended to the window buffer, to its checksum.
+func (e *Encoder) sum(p []byte) {
+	if e.opts.checksum {
+		e.bufSum = adlerUpdate(e.bufSum, p)
 	}
 }
 
@@ -330,7 +349,7 @@ func (e *Encoder) grow(k int) {
 func (e *Encoder) flushBuf() {
 	b := e.buf
 	e.buf = nil
-	e.submit(b, true)
+	e.submitSummed(b, e.bufSum)
 }
 
 // Close encodes the remaining target bytes, writes the last window(s) and
@@ -343,19 +362,32 @@ func (e *Encoder) Close() error {
 	if e.err == nil && (len(e.buf) > 0 || e.nwin == 0) {
 		b := e.buf
 		e.buf = nil
-		e.submit(b, true)
+		if len(b) == 0 {
+			e.bufSum = 1
+		}
+		e.submitSummed(b, e.bufSum)
 	}
 	e.drain(true)
 	e.closed = true
 	return e.err
 }
 
-// submit encodes window tgt, in the background when concurrency allows.
-func (e *Encoder) submit(tgt []byte, owned bool) {
+// submit encodes window tgt, a slice of the caller's target, in the
+// background when concurrency allows.
+func (e *Encoder) submit(tgt []byte) { e.submitJob(&encJob{w: e.worker(), tgt: tgt}) }
+
+// submitSummed encodes window tgt, a buffer of the encoder's whose
+// checksum is sum, in the background when concurrency allows.
+func (e *Encoder) submitSummed(tgt []byte, sum uint32) {
+	w := e.worker()
+	w.sum, w.summed = sum, true
+	e.submitJob(&encJob{w: w, tgt: tgt, owned: true})
+}
+
+func (e *Encoder) submitJob(j *encJob) {
 	e.nwin++
-	j := &encJob{w: e.worker(), tgt: tgt, owned: owned}
 	if e.opts.concurrency <= 1 {
-		j.out = j.w.encode(j.w.out[:0], e.params, e.src, &e.idx, tgt, e.opts.checksum)
+		j.out = j.w.encode(j.w.out[:0], e.params, e.src, &e.idx, j.tgt, e.opts.checksum)
 		e.finish(j, true)
 		return
 	}
@@ -365,7 +397,7 @@ func (e *Encoder) submit(tgt []byte, owned bool) {
 	j.done = make(chan struct{})
 	p, src, idx, ck := e.params, e.src, &e.idx, e.opts.checksum
 	go func() {
-		j.out = j.w.encode(j.w.out[:0], p, src, idx, tgt, ck)
+		j.out = j.w.encode(j.w.out[:0], p, src, idx, j.tgt, ck)
 		close(j.done)
 	}()
 	e.jobs = append(e.jobs, j)
@@ -454,7 +486,7 @@ func Encode(dst, source, target []byte, opts ...EncoderOption) ([]byte, error) {
 	}
 	ws := e.opts.windowSize
 	for off := 0; off < len(target); off += ws {
-		e.submit(target[off:min(off+ws, len(target))], false)
+		e.submit(target[off:min(off+ws, len(target))])
 	}
 	if err := e.Close(); err != nil {
 		return dst, err

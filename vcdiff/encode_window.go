@@ -7,6 +7,8 @@ type windowEncoder struct {
 	data, inst, addr []byte
 	cache            addrCache
 	out              []byte
+	sum              uint32 // the window's Adler-32, if summed
+	summed           bool   // sum holds the checksum of the next window (else encode computes it)
 }
 
 // addInstLen is the instruction-section size of a lone ADD of size a.
@@ -36,6 +38,8 @@ func appendAdd(inst []byte, a int) []byte {
 
 // encode appends the encoded window for tgt to out.
 func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sourceIndex, tgt []byte, checksum bool) []byte {
+	summed := w.summed
+	w.summed = false // the next window's sum is set by the next submit
 	m := &w.m
 	m.reset(p, src, idx, tgt)
 	m.parse()
@@ -199,7 +203,10 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	out = appendVarint(out, uint64(len(inst)))
 	out = appendVarint(out, uint64(len(addrs)))
 	if checksum {
-		s := adlerSum(tgt)
+		s := w.sum
+		if !summed {
+			s = adlerSum(tgt)
+		}
 		out = append(out, byte(s>>24), byte(s>>16), byte(s>>8), byte(s))
 	}
 	out = append(out, data...)
