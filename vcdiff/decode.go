@@ -335,7 +335,9 @@ func (d *Decoder) nextWindow() error {
 
 	winStart := p.start
 	d.tgt = grow(d.tgt, int(w.tgtLen))
-	if err := d.execute(w, p.sections[0], p.sections[1], p.sections[2]); err != nil {
+	verify := w.hasSum && d.opts.verify
+	sum, err := d.execute(w, p.sections[0], p.sections[1], p.sections[2], verify)
+	if err != nil {
 		var ce *CorruptInputError
 		if errors.As(err, &ce) {
 			ce.Offset = winStart
@@ -343,8 +345,7 @@ func (d *Decoder) nextWindow() error {
 		d.tgt = d.tgt[:0]
 		return err
 	}
-	if w.hasSum && d.opts.verify {
-		sum := adlerSum(d.tgt)
+	if verify {
 		if d.hdr.Version == versionSDCH {
 			sum = adlerSeed0(sum, len(d.tgt))
 		}
@@ -480,10 +481,13 @@ func (c *cursor) varint() (uint64, bool) {
 }
 
 // execute runs the window's instructions into d.tgt[:w.tgtLen].
-func (d *Decoder) execute(w *windowHeader, data, inst, addr []byte) error {
-	bad := func(format string, args ...any) error {
-		return &CorruptInputError{Window: int(d.win), Reason: fmt.Sprintf(format, args...)}
+func (d *Decoder) execute(w *windowHeader, data, inst, addr []byte, verify bool) (uint32, error) {
+	bad := func(format string, args ...any) (uint32, error) {
+		return 0, &CorruptInputError{Window: int(d.win), Reason: fmt.Sprintf(format, args...)}
 	}
+	// The checksum is taken sumChunk bytes at a time as the window is
+	// produced, while those bytes are still in the cache.
+	sum, summed := uint32(1), uint64(0)
 	dc, ic, acur := &cursor{b: data}, &cursor{b: inst}, &cursor{b: addr}
 	interleaved := d.hdr.Version == versionSDCH && w.dataLen == 0 && w.addrLen == 0
 	if interleaved {
@@ -541,7 +545,7 @@ func (d *Decoder) execute(w *windowHeader, data, inst, addr []byte) error {
 						return bad("COPY of %d bytes at source segment offset %d runs past the %d-byte segment", s, a, segLen)
 					}
 					if err := d.copySource(tgt[here:here+s], w.segPos+a); err != nil {
-						return err
+						return 0, err
 					}
 				} else {
 					t := a - segLen // < here, checked by copyAddr
@@ -562,6 +566,10 @@ func (d *Decoder) execute(w *windowHeader, data, inst, addr []byte) error {
 				return bad("opcode %d has an invalid instruction type", op)
 			}
 			here += s
+			if verify && here-summed >= sumChunk {
+				sum = adlerUpdate(sum, tgt[summed:here])
+				summed = here
+			}
 		}
 	}
 	if here != tgtLen {
@@ -575,7 +583,10 @@ func (d *Decoder) execute(w *windowHeader, data, inst, addr []byte) error {
 			return bad("%d unused bytes in the address section", len(acur.b)-acur.i)
 		}
 	}
-	return nil
+	if verify {
+		sum = adlerUpdate(sum, tgt[summed:])
+	}
+	return sum, nil
 }
 
 func fill(b []byte, c byte) {
