@@ -53,9 +53,10 @@ type vcdiffCodec struct{}
 
 // encode writes a plain xdelta3-compatible patch (secondary compression
 // is added afterwards by recode, see Client.putDelta).
-func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, _ int64, p encodeParams) error {
+func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, p encodeParams) error {
 	enc, err := vcdiff.NewEncoder(dst, source, sourceSize,
-		vcdiff.WithLevel(p.level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(p.appHeader))
+		vcdiff.WithLevel(p.level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(p.appHeader),
+		vcdiff.WithTargetSize(max(targetSize, 0)))
 	if err != nil {
 		return err
 	}

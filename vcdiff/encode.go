@@ -24,6 +24,7 @@ type encoderOptions struct {
 	checksum    bool
 	appHeader   []byte
 	concurrency int
+	targetSize  int64 // expected target size, 0 if unknown (WithTargetSize)
 }
 
 func defaultEncoderOptions() encoderOptions {
@@ -83,6 +84,20 @@ func WithAppHeader(h []byte) EncoderOption {
 			return fmt.Errorf("%w: application header of %d bytes (max %d)", ErrInvalidOption, len(h), maxAppHeader)
 		}
 		o.appHeader = append([]byte(nil), h...)
+		return nil
+	}
+}
+
+// WithTargetSize tells the streaming encoder how many target bytes to
+// expect, when that is known (a regular file's size, say): each window
+// buffer is then allocated at its final size at once, not grown from
+// 64 KiB by copying. It is a hint only: any number of bytes may be written.
+func WithTargetSize(n int64) EncoderOption {
+	return func(o *encoderOptions) error {
+		if n < 0 {
+			return fmt.Errorf("%w: target size %d", ErrInvalidOption, n)
+		}
+		o.targetSize = n
 		return nil
 	}
 }
@@ -329,19 +344,23 @@ func (e *Encoder) sum(p []byte) {
 }
 
 // grow makes room for k more bytes in the window buffer, growing it
-// geometrically up to the window size.
+// geometrically up to the window size (or at once to its final size when
+// the target size is known, WithTargetSize).
 func (e *Encoder) grow(k int) {
 	if cap(e.buf)-len(e.buf) >= k {
 		return
 	}
-	c := max(2*cap(e.buf), len(e.buf)+k, 64<<10)
-	if c > e.opts.windowSize/4 {
+	ws := e.opts.windowSize
+	var c int
+	if rest := e.opts.targetSize - e.nwin*int64(ws); rest >= int64(len(e.buf)+k) {
+		// The target's size is known: this window will hold that many.
+		c = int(min(rest, int64(ws)))
+	} else if c = max(2*cap(e.buf), len(e.buf)+k, 64<<10); c > ws/4 {
 		// Past a quarter window, go straight to the full window: fewer
 		// discarded intermediate buffers (they would inflate peak RSS).
-		c = e.opts.windowSize
+		c = ws
 	}
-	c = min(c, e.opts.windowSize)
-	nb := makeHuge[byte](c)[:len(e.buf)]
+	nb := makeHuge[byte](min(c, ws))[:len(e.buf)]
 	copy(nb, e.buf)
 	e.buf = nb
 }

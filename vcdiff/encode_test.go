@@ -151,7 +151,58 @@ func TestEncodeDeterministic(t *testing.T) {
 					t.Fatalf("window %d, %d workers: Reset+ReadFrom output differs", ws, workers)
 				}
 			}
+			// A target-size hint, right or wrong, changes nothing.
+			for _, hint := range []int64{int64(len(tgt)), 1, int64(len(tgt)) - 1, int64(ws) + 1, 3 * int64(len(tgt))} {
+				var buf bytes.Buffer
+				e, err := NewEncoder(&buf, bytes.NewReader(src), int64(len(src)), append(opts, WithTargetSize(hint))...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.ReadFrom(bytes.NewReader(tgt)); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Fatalf("window %d, %d workers, target size hint %d: output differs", ws, workers, hint)
+				}
+			}
 		}
+	}
+}
+
+// TestEncodeTargetSizeHint: with the target's size known, a window buffer
+// is allocated once at its final size instead of grown by copying.
+func TestEncodeTargetSizeHint(t *testing.T) {
+	src, tgt := testPair(3_000_000)
+	for _, hint := range []int64{0, int64(len(tgt))} {
+		e, err := NewEncoder(io.Discard, bytes.NewReader(src), int64(len(src)), WithConcurrency(1), WithTargetSize(hint))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var grows int
+		for off := 0; off < len(tgt); off += 64 << 10 {
+			before := cap(e.buf)
+			if _, err := e.Write(tgt[off:min(off+64<<10, len(tgt))]); err != nil {
+				t.Fatal(err)
+			}
+			if cap(e.buf) != before {
+				grows++
+			}
+		}
+		if hint > 0 && (grows != 1 || cap(e.buf) != len(tgt)) {
+			t.Errorf("size known: buffer allocated %d times, capacity %d for %d bytes", grows, cap(e.buf), len(tgt))
+		}
+		if hint == 0 && grows < 3 {
+			t.Errorf("size unknown: buffer allocated %d times; the test no longer tells the cases apart", grows)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := NewEncoder(io.Discard, nil, 0, WithTargetSize(-1)); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("negative target size: err %v, want ErrInvalidOption", err)
 	}
 }
 

@@ -97,6 +97,9 @@ func runEncode(ctx context.Context, e *env, c *cli.Context) error {
 		}
 		defer f.Close()
 		tgt = f
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			opts = append(opts, vcdiff.WithTargetSize(st.Size()))
+		}
 	}
 	var src io.ReaderAt
 	var srcSize int64
