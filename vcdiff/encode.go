@@ -301,10 +301,31 @@ func (e *Encoder) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
 	for {
 		e.ensureBuf()
-		e.grow(min(ws-len(e.buf), sumChunk))
-		k, err := r.Read(e.buf[len(e.buf):min(cap(e.buf), len(e.buf)+sumChunk, ws)])
-		e.sum(e.buf[len(e.buf) : len(e.buf)+k])
-		e.buf = e.buf[:len(e.buf)+k]
+		want := min(ws-len(e.buf), sumChunk)
+		if e.opts.targetSize > 0 {
+			// Ask for no more room than the bytes still expected, so that a
+			// buffer sized for them is not grown (copied) to see EOF.
+			if rest := e.opts.targetSize - e.nwin*int64(ws) - int64(len(e.buf)); rest < int64(want) {
+				want = int(max(rest, 1))
+			}
+		}
+		var k int
+		var err error
+		if len(e.buf) == cap(e.buf) && want == 1 {
+			// The buffer is full with all the bytes expected: look for
+			// the end through a one-byte read.
+			var one [1]byte
+			if k, err = r.Read(one[:]); k > 0 {
+				e.grow(1)
+				e.buf = append(e.buf, one[0])
+				e.sum(one[:])
+			}
+		} else {
+			e.grow(want)
+			k, err = r.Read(e.buf[len(e.buf):min(cap(e.buf), len(e.buf)+sumChunk, ws)])
+			e.sum(e.buf[len(e.buf) : len(e.buf)+k])
+			e.buf = e.buf[:len(e.buf)+k]
+		}
 		total += int64(k)
 		if len(e.buf) == ws {
 			e.flushBuf()

@@ -172,6 +172,17 @@ func TestEncodeDeterministic(t *testing.T) {
 	}
 }
 
+// watchReader calls watch before each Read.
+type watchReader struct {
+	r     io.Reader
+	watch func()
+}
+
+func (w *watchReader) Read(p []byte) (int, error) {
+	w.watch()
+	return w.r.Read(p)
+}
+
 // TestEncodeTargetSizeHint: with the target's size known, a window buffer
 // is allocated once at its final size instead of grown by copying.
 func TestEncodeTargetSizeHint(t *testing.T) {
@@ -196,6 +207,26 @@ func TestEncodeTargetSizeHint(t *testing.T) {
 		}
 		if hint == 0 && grows < 3 {
 			t.Errorf("size unknown: buffer allocated %d times; the test no longer tells the cases apart", grows)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ReadFrom too, up to and including the read that sees the end.
+	for _, n := range []int{len(tgt), 1 << 20} {
+		e, err := NewEncoder(io.Discard, bytes.NewReader(src), int64(len(src)), WithConcurrency(1), WithTargetSize(int64(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		caps := map[int]bool{}
+		r := &watchReader{r: bytes.NewReader(tgt[:n]), watch: func() { caps[cap(e.buf)] = true }}
+		if _, err := e.ReadFrom(r); err != nil {
+			t.Fatal(err)
+		}
+		r.watch()
+		delete(caps, 0)
+		if len(caps) != 1 || !caps[n] {
+			t.Errorf("ReadFrom of %d bytes, size known: buffer capacities %v", n, caps)
 		}
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
