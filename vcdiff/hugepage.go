@@ -2,17 +2,32 @@ package vcdiff
 
 import "unsafe"
 
-// hugeMin is the smallest buffer adviseHuge bothers with (one huge page is
-// 2 MiB; a smaller buffer could not hold an aligned one).
+// hugePage is the size of an x86-64 / arm64 transparent huge page.
+const hugePage = 2 << 20
+
+// hugeMin is the smallest buffer makeHuge aligns and adviseHuge advises:
+// below it, the up to 2 MiB of address space spent on alignment is not
+// worth it.
 const hugeMin = 4 << 20
 
 // makeHuge returns a zeroed slice of n Ts whose large backing array is
-// advised for huge pages before its first use (see adviseHuge).
+// advised for huge pages before its first use (see adviseHuge). A large
+// array is also started on a huge-page boundary: Go's heap aligns big
+// objects to 8 KiB only, and the kernel backs with huge pages only the
+// aligned 2 MiB stretches, so a 4 MiB table would otherwise get one huge
+// page and a thousand small ones, each a page fault. The spare address
+// space before and after the aligned part is never touched, so it costs
+// no memory.
 func makeHuge[T any](n int) []T {
-	s := make([]T, n)
-	if n > 0 {
-		var z T
-		adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), n*int(unsafe.Sizeof(z)))
+	var z T
+	size := int(unsafe.Sizeof(z))
+	if size == 0 || n*size < hugeMin || hugePage%size != 0 {
+		return make([]T, n)
 	}
+	s := make([]T, n+hugePage/size)
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	off := int((hugePage-a%hugePage)%hugePage) / size
+	s = s[off : off+n : off+n]
+	adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), n*size)
 	return s
 }
