@@ -91,7 +91,8 @@ func WithAppHeader(h []byte) EncoderOption {
 // WithTargetSize tells the streaming encoder how many target bytes to
 // expect, when that is known (a regular file's size, say): each window
 // buffer is then allocated at its final size at once, not grown from
-// 64 KiB by copying. It is a hint only: any number of bytes may be written.
+// 64 KiB by copying. It is a hint only: any number of bytes may be written
+// (and it stays set across Reset).
 func WithTargetSize(n int64) EncoderOption {
 	return func(o *encoderOptions) error {
 		if n < 0 {
