@@ -19,7 +19,8 @@
 #
 # Every deltaglider patch is decoded with stock `xdelta3 -d` and compared
 # byte for byte; a mismatch aborts the run. Times and peak RSS come from
-# /usr/bin/time (whole process: wall, user+sys CPU, max RSS).
+# bench/run1.py (whole process: wall and user+sys CPU at microsecond resolution,
+# max RSS from GNU time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -43,7 +44,7 @@ fi
 # log2 rounded up, for zstd's --long window.
 wlog() { local n=$1 l=10; while [ $((1 << l)) -lt "$n" ]; do l=$((l + 1)); done; echo "$l"; }
 
-# encode TOOL REF TARGET PATCH: runs one encoder under /usr/bin/time and
+# encode TOOL REF TARGET PATCH: runs one encoder under bench/run1.py and
 # appends "wall cpu maxrss_kb" to $WORK/time.
 encode() {
   local tool=$1 ref=$2 tgt=$3 patch=$4 rsz bsz wl
@@ -63,8 +64,7 @@ encode() {
     zstd-19) cmd=(zstd -q -f -19 --single-thread --long="$wl" --patch-from="$ref" "$tgt" -o "$patch") ;;
     *) echo "unknown tool $tool" >&2; exit 1 ;;
   esac
-  /usr/bin/time -f "%e %U %S %M" -o "$WORK/t1" "${cmd[@]}"
-  awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$WORK/t1" >> "$WORK/time"
+  python3 "$ROOT/bench/run1.py" /dev/null "${cmd[@]}" >> "$WORK/time"
 }
 
 # check REF PATCH TARGET: stock xdelta3 -d must restore TARGET exactly.
@@ -91,7 +91,7 @@ run_series() {
     done
     awk -v s="$name" -v t="$tool" -v n=$(( $# + 1 )) -v o="$orig" -v st="$stored" -v tb="$tbytes" '
       { w += $1; c += $2; if ($3 > m) m = $3 }
-      END { printf "%s\t%s\t%d\t%d\t%d\t%.3f\t%.2f\t%.2f\t%.1f\t%.1f\n", s, t, n, o, st, 100 * st / o, w, c, (c > 0 ? tb / c / 1e6 : 0), m / 1024 }' \
+      END { printf "%s\t%s\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\n", s, t, n, o, st, 100 * st / o, w, c, (c > 0 ? tb / c / 1e6 : 0), m / 1024 }' \
       "$WORK/time" | tee -a "$OUT/results.tsv"
   done
 }
@@ -133,6 +133,11 @@ if [ "${MEM130:-1}" = 1 ]; then
     rm -f "$WORK/m-src" "$WORK/m-tgt"
   fi
 fi
+
+# The launcher's own cost per encode (GNU time + exec), the same for every
+# tool: the least of five runs of /bin/true.
+launch=$(for _ in 1 2 3 4 5; do python3 "$ROOT/bench/run1.py" /dev/null /bin/true; done | sort -n -k2 | head -1)
+echo "# launcher overhead in every encode (bench/run1.py on /bin/true): $(echo "$launch" | awk '{printf "%.1f ms wall, %.1f ms CPU", $1 * 1000, $2 * 1000}')" >> "$OUT/results.tsv"
 
 # Markdown table.
 {

@@ -33,30 +33,9 @@ add() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 # run1 CMD...: runs CMD once with stdout to $WORK/out; prints
-# "wall_s cpu_s maxrss_kb". python3 starts GNU time with posix_spawn and
-# takes wall time from a monotonic clock and CPU (user + sys) from wait4, at
-# microsecond resolution (GNU time prints CPU in 10 ms steps, coarser than a
-# whole decode of a small patch); GNU time, a small C program whose forked
-# child has little memory of its own before exec, reports the peak RSS.
-# Every figure includes the launcher's own cost (GNU time's start-up and
-# fork), the same for both tools; the script prints it, measured on
-# /bin/true, under the table.
-run1() {
-  python3 - "$WORK" "$@" <<'PY'
-import os, sys, time
-work, argv = sys.argv[1], sys.argv[2:]
-fd = os.open(os.path.join(work, "out"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-rss = os.path.join(work, "rss.txt")
-t0 = time.perf_counter()
-pid = os.posix_spawn("/usr/bin/time", ["time", "-f", "%M", "-o", rss] + argv, os.environ,
-                     file_actions=[(os.POSIX_SPAWN_DUP2, fd, 1)])
-_, status, ru = os.wait4(pid, 0)
-wall = time.perf_counter() - t0
-if os.waitstatus_to_exitcode(status) != 0:
-    sys.exit("decode.sh: %s failed" % " ".join(argv))
-print("%.6f %.6f %s" % (wall, ru.ru_utime + ru.ru_stime, open(rss).read().split()[-1]))
-PY
-}
+# "wall_s cpu_s maxrss_kb" (see bench/run1.py). The launcher's own cost, the
+# same for both tools, is measured on /bin/true and printed under the table.
+run1() { python3 bench/run1.py "$WORK/out" "$@"; }
 
 # best_of CMD...: runs CMD REPS times; prints "wall user+sys maxrss_kb" of
 # the fastest run (peak RSS is the max over runs). Output goes to $WORK/out.
@@ -97,5 +76,5 @@ for series in "${SERIES[@]}"; do
       s, n, mb, pb / 1e6, xw, gw, mb / xw, mb / gw, xc, gc, xr / 1024, gr / 1024 }'
 done
 read -r w c _ < <(REPS=5 best_of /bin/true)
-rm -f "$WORK/out" "$WORK/rss.txt"
+rm -f "$WORK/out"
 awk -v w="$w" -v c="$c" 'BEGIN { printf "\nLauncher overhead included in every run (GNU time + exec, on /bin/true): %.1f ms wall, %.1f ms CPU.\n", w * 1000, c * 1000 }'
