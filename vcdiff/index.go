@@ -132,19 +132,12 @@ func (x *sourceIndex) memBytes() int { return 4 * cap(x.table) }
 // is the same as with one-by-one insertion.
 func (x *sourceIndex) buildSlots(src []byte, step int) {
 	t, ways := x.table, x.ways
-	last := len(src) - srcHashLen
-	const batch = 32
-	var bs [batch]int
-	var tags [batch]uint32
-	var sink uint32
+	var bs [32]int
+	var tags [32]uint32
 	k := uint32(1)
-	for p := 0; p <= last; {
-		nb := 0
-		for ; nb < batch && p <= last; nb, p = nb+1, p+step {
-			bs[nb], tags[nb] = x.bucket(binary.LittleEndian.Uint64(src[p:]))
-		}
-		for _, b := range bs[:nb] {
-			sink += t[b]
+	for p, nb := 0, 0; ; {
+		if nb, p = x.loadBatch(src, p, step, bs[:], tags[:]); nb == 0 {
+			break
 		}
 		for j, b := range bs[:nb] {
 			s := t[b : b+ways : b+ways]
@@ -159,7 +152,6 @@ func (x *sourceIndex) buildSlots(src []byte, step int) {
 			k++
 		}
 	}
-	x.sink = sink
 }
 
 // build4 builds the same table as buildSlots for 4 ways, about a fifth
@@ -169,24 +161,15 @@ func (x *sourceIndex) buildSlots(src []byte, step int) {
 // so a branch on it mispredicts often). Batches are longer, for more
 // overlapping misses.
 func (x *sourceIndex) build4(src []byte, step int) {
-	const (
-		batch = 64
-		lanes = 0x0000000100000001 // 1 in each 32-bit half
-	)
+	const lanes = 0x0000000100000001 // 1 in each 32-bit half
 	t := x.table
-	last := len(src) - srcHashLen
 	km := uint64(^x.kmask) * lanes // the tag bits of both slots
-	var bs [batch]int
-	var tags [batch]uint32
-	var sink uint32
+	var bs [64]int
+	var tags [64]uint32
 	k := uint32(1)
-	for p := 0; p <= last; {
-		nb := 0
-		for ; nb < batch && p <= last; nb, p = nb+1, p+step {
-			bs[nb], tags[nb] = x.bucket(binary.LittleEndian.Uint64(src[p:]))
-		}
-		for _, b := range bs[:nb] {
-			sink += t[b]
+	for p, nb := 0, 0; ; {
+		if nb, p = x.loadBatch(src, p, step, bs[:], tags[:]); nb == 0 {
+			break
 		}
 		for j, b := range bs[:nb] {
 			tag := tags[j]
@@ -213,5 +196,23 @@ func (x *sourceIndex) build4(src []byte, step int) {
 			k++
 		}
 	}
+}
+
+// loadBatch fills bs and tags with the buckets and tags of the samples at
+// p, p+step, ... (at most len(bs) of them, none past the last one) and
+// loads those buckets, so that their cache misses overlap instead of being
+// paid one after another by the dependent insertion code. It returns how
+// many it filled and the next sample's position.
+func (x *sourceIndex) loadBatch(src []byte, p, step int, bs []int, tags []uint32) (int, int) {
+	last := len(src) - srcHashLen
+	nb := 0
+	for ; nb < len(bs) && p <= last; nb, p = nb+1, p+step {
+		bs[nb], tags[nb] = x.bucket(binary.LittleEndian.Uint64(src[p:]))
+	}
+	sink := x.sink
+	for _, b := range bs[:nb] {
+		sink += x.table[b]
+	}
 	x.sink = sink
+	return nb, p
 }
