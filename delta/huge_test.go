@@ -113,7 +113,7 @@ func TestHugeObjectStreamed(t *testing.T) {
 	if info.StoredAs != Delta || info.SHA256 != want || info.Size != size {
 		t.Fatalf("Put: %+v", info)
 	}
-	t.Logf("put %d bytes as a %d-byte delta; peak RSS so far %d MiB", size, info.StoredSize, vmHWM(t)>>20)
+	t.Logf("put %d bytes as a %d-byte delta; peak RSS so far %d MiB", int64(size), info.StoredSize, vmHWM(t)>>20)
 
 	rc, _, err := c.Get(ctx, ts.bucket, "huge/big.tar", GetOptions{Length: -1})
 	if err != nil {

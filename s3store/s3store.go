@@ -92,7 +92,7 @@ type Option func(*options) error
 func WithPartSize(n int64) Option {
 	return func(o *options) error {
 		if n < MinPartSize || n > MaxPartSize {
-			return fmt.Errorf("s3store: part size %d outside [%d, %d]", n, MinPartSize, MaxPartSize)
+			return fmt.Errorf("s3store: part size %d outside [%d, %d]", n, int64(MinPartSize), int64(MaxPartSize))
 		}
 		o.partSize = n
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -50,7 +51,7 @@ func TestTruncatedIsUnexpectedEOF(t *testing.T) {
 
 func TestBadSizes(t *testing.T) {
 	enc := Encode(nil, []byte("hello hello hello"), 6)
-	for _, size := range []int{0, -1, 8*len(enc) + 8, 1 << 40} {
+	for _, size := range []int{0, -1, 8*len(enc) + 8, math.MaxInt} {
 		if _, err := Decode(enc, size); !errors.Is(err, ErrSize) {
 			t.Errorf("size %d: got %v, want ErrSize", size, err)
 		}

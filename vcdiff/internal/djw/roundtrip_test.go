@@ -112,7 +112,7 @@ func TestLongCodes(t *testing.T) {
 	// Interleave so runs do not dominate.
 	perm := make([]byte, len(src))
 	for i := range src {
-		perm[i] = src[(i*7919)%len(src)]
+		perm[i] = src[int(int64(i)*7919%int64(len(src)))]
 	}
 	for _, level := range []int{6, 9} {
 		enc := Encode(nil, perm, level)
