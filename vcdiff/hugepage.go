@@ -1,6 +1,9 @@
 package vcdiff
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // hugePage is the size of an x86-64 / arm64 transparent huge page.
 const hugePage = 2 << 20
@@ -21,7 +24,7 @@ const hugeMin = 4 << 20
 func makeHuge[T any](n int) []T {
 	var z T
 	size := int(unsafe.Sizeof(z))
-	if size == 0 || n*size < hugeMin || hugePage%size != 0 {
+	if size == 0 || hugePage%size != 0 || n > (math.MaxInt-hugePage)/size || n*size < hugeMin {
 		return make([]T, n)
 	}
 	s := make([]T, n+hugePage/size)
