@@ -179,7 +179,8 @@ type Encoder struct {
 type encJob struct {
 	w     *windowEncoder
 	tgt   []byte
-	owned bool // tgt came from the encoder's buffer pool
+	owned bool    // tgt came from the encoder's buffer pool
+	sum   *uint32 // tgt's Adler-32, taken as it arrived (nil: encode computes it)
 	out   []byte
 	done  chan struct{}
 }
@@ -208,7 +209,7 @@ func newEncoder(opts []EncoderOption) (*Encoder, error) {
 			return nil, err
 		}
 	}
-	return &Encoder{opts: o, params: &levelTable[o.level]}, nil
+	return &Encoder{opts: o, params: &levelTable[o.level], bufSum: 1}, nil
 }
 
 // Reset discards the encoder's state (including unwritten output) and
@@ -217,7 +218,7 @@ func newEncoder(opts []EncoderOption) (*Encoder, error) {
 func (e *Encoder) Reset(dst io.Writer, source io.ReaderAt, sourceSize int64) error {
 	e.drain(false)
 	e.dst = dst
-	e.buf = e.buf[:0]
+	e.buf, e.bufSum = e.buf[:0], 1
 	e.nwin = 0
 	e.wroteHeader = false
 	e.err = nil
@@ -349,9 +350,6 @@ const sumChunk = 256 << 10
 
 // ensureBuf makes sure a window buffer is being filled.
 func (e *Encoder) ensureBuf() {
-	if len(e.buf) == 0 {
-		e.bufSum = 1
-	}
 	if e.buf == nil && len(e.spare) > 0 {
 		e.buf = e.spare[len(e.spare)-1][:0]
 		e.spare = e.spare[:len(e.spare)-1]
@@ -388,9 +386,9 @@ func (e *Encoder) grow(k int) {
 }
 
 func (e *Encoder) flushBuf() {
-	b := e.buf
-	e.buf = nil
-	e.submitSummed(b, e.bufSum)
+	b, sum := e.buf, e.bufSum
+	e.buf, e.bufSum = nil, 1
+	e.submitJob(&encJob{w: e.worker(), tgt: b, owned: true, sum: &sum})
 }
 
 // Close encodes the remaining target bytes, writes the last window(s) and
@@ -401,12 +399,7 @@ func (e *Encoder) Close() error {
 		return e.err
 	}
 	if e.err == nil && (len(e.buf) > 0 || e.nwin == 0) {
-		b := e.buf
-		e.buf = nil
-		if len(b) == 0 {
-			e.bufSum = 1
-		}
-		e.submitSummed(b, e.bufSum)
+		e.flushBuf()
 	}
 	e.drain(true)
 	e.closed = true
@@ -417,18 +410,12 @@ func (e *Encoder) Close() error {
 // background when concurrency allows.
 func (e *Encoder) submit(tgt []byte) { e.submitJob(&encJob{w: e.worker(), tgt: tgt}) }
 
-// submitSummed encodes window tgt, a buffer of the encoder's whose
-// checksum is sum, in the background when concurrency allows.
-func (e *Encoder) submitSummed(tgt []byte, sum uint32) {
-	w := e.worker()
-	w.sum, w.summed = sum, true
-	e.submitJob(&encJob{w: w, tgt: tgt, owned: true})
-}
-
+// submitJob encodes window j.tgt, in the background when concurrency
+// allows.
 func (e *Encoder) submitJob(j *encJob) {
 	e.nwin++
 	if e.opts.concurrency <= 1 {
-		j.out = j.w.encode(j.w.out[:0], e.params, e.src, &e.idx, j.tgt, e.opts.checksum)
+		j.out = j.w.encode(j.w.out[:0], e.params, e.src, &e.idx, j.tgt, e.opts.checksum, j.sum)
 		e.finish(j, true)
 		return
 	}
@@ -438,7 +425,7 @@ func (e *Encoder) submitJob(j *encJob) {
 	j.done = make(chan struct{})
 	p, src, idx, ck := e.params, e.src, &e.idx, e.opts.checksum
 	go func() {
-		j.out = j.w.encode(j.w.out[:0], p, src, idx, j.tgt, ck)
+		j.out = j.w.encode(j.w.out[:0], p, src, idx, j.tgt, ck, j.sum)
 		close(j.done)
 	}()
 	e.jobs = append(e.jobs, j)

@@ -7,8 +7,6 @@ type windowEncoder struct {
 	data, inst, addr []byte
 	cache            addrCache
 	out              []byte
-	sum              uint32 // the window's Adler-32, if summed
-	summed           bool   // sum holds the checksum of the next window (else encode computes it)
 }
 
 // addInstLen is the instruction-section size of a lone ADD of size a.
@@ -36,10 +34,9 @@ func appendAdd(inst []byte, a int) []byte {
 	return inst
 }
 
-// encode appends the encoded window for tgt to out.
-func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sourceIndex, tgt []byte, checksum bool) []byte {
-	summed := w.summed
-	w.summed = false // the next window's sum is set by the next submit
+// encode appends the encoded window for tgt to out. sum, if not nil, is
+// tgt's Adler-32, already computed.
+func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sourceIndex, tgt []byte, checksum bool, sum *uint32) []byte {
 	m := &w.m
 	m.reset(p, src, idx, tgt)
 	m.parse()
@@ -203,8 +200,10 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	out = appendVarint(out, uint64(len(inst)))
 	out = appendVarint(out, uint64(len(addrs)))
 	if checksum {
-		s := w.sum
-		if !summed {
+		var s uint32
+		if sum != nil {
+			s = *sum
+		} else {
 			s = adlerSum(tgt)
 		}
 		out = append(out, byte(s>>24), byte(s>>16), byte(s>>8), byte(s))
