@@ -90,6 +90,7 @@ func runEncode(ctx context.Context, e *env, c *cli.Context) error {
 	}
 
 	var tgt io.Reader = e.stdin
+	tgtSize := int64(-1)
 	if tgtArg != "" && tgtArg != "-" {
 		f, err := os.Open(tgtArg)
 		if err != nil {
@@ -99,6 +100,7 @@ func runEncode(ctx context.Context, e *env, c *cli.Context) error {
 		tgt = f
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			opts = append(opts, vcdiff.WithTargetSize(st.Size()))
+			tgtSize = st.Size()
 		}
 	}
 	var src io.ReaderAt
@@ -124,6 +126,9 @@ func runEncode(ctx context.Context, e *env, c *cli.Context) error {
 		if _, err := os.Lstat(outArg); err == nil {
 			return fmt.Errorf("encode: %s exists (use --force to overwrite)", outArg)
 		}
+	}
+	if tuneGC != nil && tgtSize >= 0 {
+		tuneGC(srcSize + tgtSize)
 	}
 	// The encoder (which validates the options and reads the source) is
 	// made before any output file exists; its output is routed later.

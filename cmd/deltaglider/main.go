@@ -18,6 +18,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	tuneGC = deferGCForSmallJob
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
