@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -234,6 +235,43 @@ func TestEncodeTargetSizeHint(t *testing.T) {
 	}
 	if _, err := NewEncoder(io.Discard, nil, 0, WithTargetSize(-1)); !errors.Is(err, ErrInvalidOption) {
 		t.Errorf("negative target size: err %v, want ErrInvalidOption", err)
+	}
+}
+
+// TestWindowBuffersGrowGeometrically encodes a window of many instructions
+// (a changed byte every 48 bytes): its op list and sections must be sized
+// in a few steps, not grown by append a quarter at a time (which allocates
+// and copies several times their final size), and a second window reuses
+// them.
+func TestWindowBuffersGrowGeometrically(t *testing.T) {
+	src := randBytes(3, 4<<20, 256)
+	tgt := bytes.Clone(src)
+	for i := 40; i < len(tgt); i += 48 {
+		tgt[i]++
+	}
+	p := &levelTable[DefaultLevel]
+	var idx sourceIndex
+	if err := idx.build(src, p.srcStep, p.srcWays, p.srcLen); err != nil {
+		t.Fatal(err)
+	}
+	var w windowEncoder
+	var out []byte
+	for round := range 2 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		out = w.encode(out[:0], p, src, &idx, tgt, true, nil)
+		runtime.ReadMemStats(&after)
+		n := after.Mallocs - before.Mallocs
+		if len(w.m.ops) < 80000 {
+			t.Fatalf("%d instructions: the test no longer makes many", len(w.m.ops))
+		}
+		t.Logf("round %d: %d instructions, %d allocations, %d bytes", round, len(w.m.ops), n, after.TotalAlloc-before.TotalAlloc)
+		if round == 0 && n > 24 {
+			t.Errorf("first window: %d allocations", n)
+		}
+		if round == 1 && n > 2 {
+			t.Errorf("second window: %d allocations, want the buffers reused", n)
+		}
 	}
 }
 

@@ -1,5 +1,10 @@
 package vcdiff
 
+import (
+	"encoding/binary"
+	"slices"
+)
+
 // windowEncoder turns one target window into one VCDIFF window. Its buffers
 // are reused from window to window; one exists per concurrent worker.
 type windowEncoder struct {
@@ -44,12 +49,18 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 
 	// The window's source segment: [min, max) of the source bytes copied.
 	var segPos, segEnd int64 = -1, -1
+	dataLen := len(tgt) // the ADD bytes, plus one per RUN
 	for k := range ops {
-		if o := &ops[k]; o.kind == kindSrc {
+		o := &ops[k]
+		dataLen -= int(o.size)
+		switch o.kind {
+		case kindSrc:
 			if segPos < 0 || o.addr < segPos {
 				segPos = o.addr
 			}
 			segEnd = max(segEnd, o.addr+int64(o.size))
+		case kindRun:
+			dataLen++
 		}
 	}
 	hasSrc := segPos >= 0
@@ -58,7 +69,10 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 		segLen = uint64(segEnd - segPos)
 	}
 
-	data, inst, addrs := w.data[:0], w.inst[:0], w.addr[:0]
+	// The sections are sized up front (data exactly, the others for about
+	// three bytes per instruction): grown by append, a big window's
+	// sections would be allocated and copied several times over.
+	data, inst, addrs := reserve(w.data, dataLen), reserve(w.inst, 3*len(ops)+8), reserve(w.addr, 3*len(ops))
 	c := &w.cache
 	c.reset()
 	pos := 0  // window offset encoded so far
@@ -183,15 +197,16 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	if checksum {
 		ind |= winAdler
 	}
-	out = append(out, ind)
-	if hasSrc {
-		out = appendVarint(out, segLen)
-		out = appendVarint(out, uint64(segPos))
-	}
 	enc := varintLen(uint64(n)) + 1 + varintLen(uint64(len(data))) + varintLen(uint64(len(inst))) +
 		varintLen(uint64(len(addrs))) + len(data) + len(inst) + len(addrs)
 	if checksum {
 		enc += 4
+	}
+	out = slices.Grow(out, 1+3*binary.MaxVarintLen64+enc)
+	out = append(out, ind)
+	if hasSrc {
+		out = appendVarint(out, segLen)
+		out = appendVarint(out, uint64(segPos))
 	}
 	out = appendVarint(out, uint64(enc))
 	out = appendVarint(out, uint64(n))
@@ -212,4 +227,12 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	out = append(out, inst...)
 	out = append(out, addrs...)
 	return out
+}
+
+// reserve returns b emptied, with room for at least n bytes.
+func reserve(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, 0, n)
+	}
+	return b[:0]
 }

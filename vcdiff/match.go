@@ -483,6 +483,15 @@ func (m *matcher) backStop() int {
 	return max(0, m.litStart-maxBack)
 }
 
+// growOps doubles the capacity of m.ops (append's growth by a quarter for
+// large slices would allocate and copy about five times the final size over
+// a window with many instructions), starting at one op per 64 window bytes.
+func (m *matcher) growOps() {
+	ops := make([]op, len(m.ops), max(2*cap(m.ops), len(m.tgt)/64, 64))
+	copy(ops, m.ops)
+	m.ops = ops
+}
+
 // emit records c as the next instruction, trimming or dropping earlier
 // instructions it overlaps.
 func (m *matcher) emit(c match) {
@@ -503,6 +512,9 @@ func (m *matcher) emit(c match) {
 			break
 		}
 		m.ops = ops
+	}
+	if len(m.ops) == cap(m.ops) {
+		m.growOps()
 	}
 	m.ops = append(m.ops, op{pos: uint32(c.start), size: uint32(c.end - c.start), addr: c.addr, kind: c.kind})
 	switch c.kind {
