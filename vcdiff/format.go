@@ -1,6 +1,9 @@
 package vcdiff
 
-import "io"
+import (
+	"io"
+	"math/bits"
+)
 
 // Wire-format constants of RFC 3284 and the xdelta3 extensions
 // (see ../shared/docs/xdelta3-format.md §1).
@@ -194,11 +197,9 @@ func appendVarint(dst []byte, v uint64) []byte {
 
 // varintLen is the length of the minimal encoding of v.
 func varintLen(v uint64) int {
-	n := 1
-	for v >>= 7; v != 0; v >>= 7 {
-		n++
-	}
-	return n
+	// 7 bits per byte, at least one byte; without a loop, as the matcher
+	// calls this for every candidate address.
+	return (bits.Len64(v|1) + 6) / 7
 }
 
 // parseVarint decodes a varint at the start of b. It returns the value, the
