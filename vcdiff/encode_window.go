@@ -108,44 +108,36 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 		}
 		here := segLen + uint64(start)
 
-		// Pick the mode minimising address bytes plus instruction bytes
-		// (an ADD of 1..4 merges with a short COPY in some modes only).
-		bestMode, bestTotal, bestVal := -1, 1<<30, uint64(0)
-		for md := 0; md < numModes; md++ {
-			var ab int
-			var val uint64
-			switch {
-			case md == modeSelf:
-				val = a
-				ab = varintLen(val)
-			case md == modeHere:
-				val = here - a
-				ab = varintLen(val)
-			case md < modeSame0:
-				nv := c.near[md-modeNear0]
-				if a < nv {
-					continue
-				}
-				val = a - nv
-				ab = varintLen(val)
-			default:
-				if int(a%sameEntries)/256 != md-modeSame0 || c.same[a%sameEntries] != a {
-					continue
-				}
-				val = a % 256
-				ab = 1
+		// Pick the mode minimising address bytes plus instruction bytes,
+		// the first such mode in mode order. An ADD of 1..4 merges with a
+		// COPY of 4..6 into one opcode in modes up to the last NEAR, with a
+		// COPY of 4 only in the SAME modes.
+		ib := copyInstLen(size)
+		if pend > 0 {
+			ib += addInstLen(pend)
+		}
+		instLo, instHi := ib, ib // modes < modeSame0, modes >= modeSame0
+		if pend >= 1 && pend <= 4 {
+			if size >= 4 && size <= 6 {
+				instLo = 1
 			}
-			ib := copyInstLen(size)
-			if pend > 0 {
-				if _, ok := opAddCopy(uint64(pend), uint64(size), md); ok {
-					ib = 1
-				} else {
-					ib += addInstLen(pend)
+			if size == 4 {
+				instHi = 1
+			}
+		}
+		bestMode, bestTotal, bestVal := modeSelf, varintLen(a)+instLo, a
+		if t := varintLen(here-a) + instLo; t < bestTotal {
+			bestMode, bestTotal, bestVal = modeHere, t, here-a
+		}
+		for k, nv := range c.near {
+			if a >= nv {
+				if t := varintLen(a-nv) + instLo; t < bestTotal {
+					bestMode, bestTotal, bestVal = modeNear0+k, t, a-nv
 				}
 			}
-			if t := ab + ib; t < bestTotal {
-				bestMode, bestTotal, bestVal = md, t, val
-			}
+		}
+		if c.same[a%sameEntries] == a && 1+instHi < bestTotal {
+			bestMode, bestVal = modeSame0+int(a%sameEntries)/256, a%256
 		}
 		md := bestMode
 		if dop, ok := opAddCopy(uint64(pend), uint64(size), md); pend > 0 && ok {
