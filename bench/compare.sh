@@ -16,6 +16,8 @@
 #            sql-dump series (source = v0..v2, target = v1..v3, each cut at 130,000,000
 #            bytes) to measure peak memory against the 2x-source budget; 0 = skip
 #   OUT      results directory (default bench/results); results.tsv + table.md
+#   REPS     runs of each encode (default 1); the times kept are those of the run
+#            with the least CPU, the peak RSS the largest of all runs
 #
 # Every deltaglider patch is decoded with stock `xdelta3 -d` and compared
 # byte for byte; a mismatch aborts the run. Times and peak RSS come from
@@ -27,6 +29,7 @@ ROOT=$(pwd)
 CORPUS=${CORPUS:-$HOME/.cache/deltaglider-corpus}
 TOOLS=${TOOLS:-"dg6 dg9 xd3-9 xd3-9-none-B xd3-def xd3-def-none zstd-3 zstd-19"}
 SWAPPED=${SWAPPED:-160}
+REPS=${REPS:-1}
 OUT=${OUT:-$ROOT/bench/results}
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
@@ -44,8 +47,8 @@ fi
 # log2 rounded up, for zstd's --long window.
 wlog() { local n=$1 l=10; while [ $((1 << l)) -lt "$n" ]; do l=$((l + 1)); done; echo "$l"; }
 
-# encode TOOL REF TARGET PATCH: runs one encoder under bench/run1.py and
-# appends "wall cpu maxrss_kb" to $WORK/time.
+# encode TOOL REF TARGET PATCH: runs one encoder REPS times under bench/run1.py and
+# appends "wall cpu maxrss_kb" (the least-CPU run's times, the peak RSS) to $WORK/time.
 encode() {
   local tool=$1 ref=$2 tgt=$3 patch=$4 rsz bsz wl
   rsz=$(stat -c %s "$ref")
@@ -64,7 +67,11 @@ encode() {
     zstd-19) cmd=(zstd -q -f -19 --single-thread --long="$wl" --patch-from="$ref" "$tgt" -o "$patch") ;;
     *) echo "unknown tool $tool" >&2; exit 1 ;;
   esac
-  python3 "$ROOT/bench/run1.py" /dev/null "${cmd[@]}" >> "$WORK/time"
+  : > "$WORK/reps"
+  for _ in $(seq "$REPS"); do
+    python3 "$ROOT/bench/run1.py" /dev/null "${cmd[@]}" >> "$WORK/reps"
+  done
+  awk 'NR == 1 || $2 < c { w = $1; c = $2 } $3 > m { m = $3 } END { print w, c, m }' "$WORK/reps" >> "$WORK/time"
 }
 
 # check REF PATCH TARGET: stock xdelta3 -d must restore TARGET exactly.
@@ -100,6 +107,7 @@ run_series() {
   echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM"
   echo "# date: $(date -u +%FT%TZ); go: $(go version | cut -d' ' -f3); xdelta3: $(xdelta3 -V 2>&1 | head -1 | cut -d, -f1); zstd: $(zstd --version | grep -o 'v[0-9.]*')"
   echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# runs per encode (REPS): $REPS"
   printf 'series\ttool\tfiles\toriginal\tstored\tstored_pct\twall_s\tcpu_s\tMB_per_cpu_s\tpeak_rss_MB\n'
 } > "$OUT/results.tsv"
 cat "$OUT/results.tsv"
