@@ -138,10 +138,10 @@ func WithConcurrency(n int) EncoderOption {
 // Memory: the source (sourceSize bytes, read once) + its index (4 bytes per
 // sampled position: 0.5 x the source at the default level, see WithLevel)
 // + up to concurrency+1 target windows + per worker the matcher tables
-// (4 MiB head table and 4 MiB chain ring at the default level, 16+4 MiB at
+// (1 MiB head table and 1 MiB chain ring at the default level, 16+4 MiB at
 // level 9) and the window's sections and output (each at most about the
 // window size, usually far less). For a 130 MB source and target at the
-// default level with 2 workers that is 130 + 65 + 24 + 2 x (8 + 2 x ~8)
+// default level with 2 workers that is 130 + 65 + 24 + 2 x (2 + 2 x ~8)
 // MB in the worst case; the benchmark (docs/BENCHMARKS.md) measures it.
 //
 // Levels: every level indexes the whole source at a fixed sampling step and

@@ -39,8 +39,8 @@ var levelTable = [BestLevel + 1]levelParams{
 	2: {srcStep: 12, srcWays: 1, srcLen: 8, tgtChain: 2, tgtLen: 4, tgtBits: 17, prevBits: 15, lazy: 0, nice: 48, skipShift: 5, maxSkip: 32, insStep: 16, insMax: 256, probeIn: 0},
 	3: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 4, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 48, skipShift: 6, maxSkip: 16, insStep: 16, insMax: 256, probeIn: 16, probeRate: 20, local: 2},
 	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8, insMax: 256, probeIn: 16, probeRate: 20, local: 4},
-	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 19, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, insMax: 256, probeIn: 20, probeRate: 20, local: 4},
-	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 20, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, insMax: 256, probeIn: 24, probeRate: 20, local: 8},
+	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, insMax: 256, probeIn: 20, probeRate: 20, local: 4},
+	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 18, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, insMax: 256, probeIn: 24, probeRate: 20, local: 8},
 	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, probeIn: 48, local: 8},
 	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, probeIn: 64, local: 16},
 	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, probeIn: 128, local: 16},
@@ -188,9 +188,11 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 	m.limitSpan = int64(len(src)) > m.maxSpan
 	if p.tgtChain > 0 {
 		// A smaller window gets a smaller head table, down to a quarter
-		// slot per position (a full 8 MiB window has an eighth): a table
-		// that stays in the cache costs fewer misses and page faults, and
-		// the collisions it adds cost next to nothing in patch size.
+		// slot per position (a full 8 MiB window has one per 32 positions
+		// at the default level, whose 1 MiB table stays in a core's L2
+		// cache): a table that stays in the cache costs fewer misses and
+		// page faults, and the collisions it adds cost next to nothing in
+		// patch size.
 		b := p.tgtBits
 		for b > 8 && 1<<(b-1) >= len(tgt)/4 {
 			b--
