@@ -82,8 +82,8 @@ type matcher struct {
 	idx *sourceIndex
 	tgt []byte
 
-	head     []int32 // in-window hash -> position+1
-	prev     []int32 // chain ring: position -> previous position+1 with the same hash
+	head     []uint32 // in-window hash -> chain entry of the last position (see chainEntry)
+	prev     []uint32 // chain ring: position -> entry of the previous position with the same hash
 	tgtShift uint
 	tgtKeep  uint // 64 - 8*tgtLen: shift dropping the bytes after the hashed ones
 	prevMask int
@@ -201,7 +201,7 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 			m.head = m.head[:1<<b]
 			clear(m.head)
 		} else {
-			m.head = makeHuge[int32](1 << b)
+			m.head = makeHuge[uint32](1 << b)
 		}
 		m.tgtShift = uint(64 - b)
 		m.tgtKeep = uint(64 - 8*p.tgtLen)
@@ -213,7 +213,7 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 			if cap(m.prev) >= 1<<pb {
 				m.prev = m.prev[:1<<pb]
 			} else {
-				m.prev = makeHuge[int32](1 << pb)
+				m.prev = makeHuge[uint32](1 << pb)
 			}
 			m.prevMask = 1<<pb - 1
 		}
@@ -308,20 +308,22 @@ func (m *matcher) findBest(i int) match {
 
 	// Earlier in the window, through the hash chains.
 	if m.p.tgtChain > 0 && i+8 <= n {
-		h := m.tgtHash(load64(tgt, i))
-		head := m.head[h]
+		h, tag := m.tgtHash(load64(tgt, i))
+		e := m.head[h]
 		if i >= m.nextIns {
 			if m.prev != nil {
-				m.prev[i&m.prevMask] = head
+				m.prev[i&m.prevMask] = e
 			}
-			m.head[h] = int32(i + 1)
+			m.head[h] = chainEntry(i, tag)
 			m.nextIns = i + 1
 		}
-		cand := int(head) - 1
+		cand := int(e&chainPos) - 1
 		ring := m.prevMask + 1
 		for depth := m.p.tgtChain; cand >= 0 && best.value < m.p.nice; {
-			// Skip candidates that cannot reach past the best match's end.
-			if fl := best.end - i; load32(tgt, cand) == v32 && (fl < 4 || (fl < n-i && tgt[cand+fl] == tgt[i+fl])) {
+			// Skip candidates whose first bytes differ (a different tag
+			// says so without reading them) and those that cannot reach
+			// past the best match's end.
+			if fl := best.end - i; e>>chainTagShift == tag && load32(tgt, cand) == v32 && (fl < 4 || (fl < n-i && tgt[cand+fl] == tgt[i+fl])) {
 				f := 4 + matchLen(tgt[cand+4:], tgt[i+4:])
 				k := 0
 				for lim := min(i-m.backStop(), cand); k < lim && tgt[i-k-1] == tgt[cand-k-1]; k++ {
@@ -338,7 +340,8 @@ func (m *matcher) findBest(i int) match {
 			if depth == 0 || m.prev == nil || cand <= i-ring {
 				break
 			}
-			next := int(m.prev[cand&m.prevMask]) - 1
+			e = m.prev[cand&m.prevMask]
+			next := int(e&chainPos) - 1
 			if next >= cand {
 				break
 			}
@@ -349,10 +352,28 @@ func (m *matcher) findBest(i int) match {
 }
 
 // tgtHash hashes the first tgtLen bytes of v (little-endian) for the
-// in-window head table.
-func (m *matcher) tgtHash(v uint64) uint64 {
-	return ((v << m.tgtKeep) * 0x9E3779B97F4A7C15) >> m.tgtShift
+// in-window head table: the slot, and a tag of the hash bits below the
+// slot's.
+func (m *matcher) tgtHash(v uint64) (uint64, uint32) {
+	hv := (v << m.tgtKeep) * 0x9E3779B97F4A7C15
+	return hv >> m.tgtShift, uint32(hv>>(m.tgtShift-chainTagBits)) & (1<<chainTagBits - 1)
 }
+
+// A chain entry (head and prev) is 0 for none, else position+1 in its low
+// 25 bits (windows are at most 16 MiB) and the position's hash tag above
+// them: two positions whose tags differ differ in their first tgtLen bytes,
+// so the chain walk skips such a candidate without reading the window
+// there (most often a cache miss).
+const (
+	chainTagBits  = 7
+	chainTagShift = 32 - chainTagBits
+	chainPos      = 1<<chainTagShift - 1
+)
+
+// Window positions must fit chainPos.
+const _ = uint(chainPos - MaxWindowSize)
+
+func chainEntry(i int, tag uint32) uint32 { return uint32(i+1) | tag<<chainTagShift }
 
 // findSrc looks for source matches at window offset i (whose first four
 // bytes are v32): recent displacements first (cheap NEAR addresses), then
@@ -465,11 +486,11 @@ func (m *matcher) insert(from, to, step int) {
 	tgt := m.tgt
 	to = min(to, len(tgt)-7)
 	for i := max(from, m.nextIns); i < to; i += step {
-		h := m.tgtHash(load64(tgt, i))
+		h, tag := m.tgtHash(load64(tgt, i))
 		if m.prev != nil {
 			m.prev[i&m.prevMask] = m.head[h]
 		}
-		m.head[h] = int32(i + 1)
+		m.head[h] = chainEntry(i, tag)
 	}
 	m.nextIns = max(m.nextIns, to)
 }
