@@ -127,7 +127,9 @@ func runEncode(ctx context.Context, e *env, c *cli.Context) error {
 			return fmt.Errorf("encode: %s exists (use --force to overwrite)", outArg)
 		}
 	}
-	if tuneGC != nil && tgtSize >= 0 {
+	// (bsdiff keeps about ten times its inputs live: it keeps the
+	// runtime's pacing.)
+	if tuneGC != nil && tgtSize >= 0 && codec == codecVCDIFF {
 		tuneGC(srcSize + tgtSize)
 	}
 	// The encoder (which validates the options and reads the source) is

@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 )
 
-// A small encode is over in tens of milliseconds, and the heap passes the
+// A small VCDIFF encode is over in tens of milliseconds, and the heap passes the
 // collector's 4 MB starting goal almost at once: the one or two cycles that
 // follow (about 1.5 ms of CPU each on the benchmark machine) are a tenth of
 // the whole run. For a job whose inputs are small, the process therefore

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,5 +70,17 @@ func TestSmallEncodeSkipsGC(t *testing.T) {
 	}
 	if !bytes.Equal(patches[0], patches[1]) {
 		t.Error("the patch depends on the GC setting")
+	}
+	// bsdiff, whose working set is about ten times its inputs, keeps the
+	// runtime's pacing.
+	cmd := exec.Command("deltaglider", "encode", "--codec", "bsdiff", "-s", src, tgt, "-")
+	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bsdiff: %v\n%s", err, stderr.String())
+	}
+	if len(cycle.FindAllIndex(stderr.Bytes(), -1)) == 0 {
+		t.Error("bsdiff encode ran no GC cycle")
 	}
 }
