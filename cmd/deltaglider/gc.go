@@ -5,10 +5,10 @@ import (
 	"runtime/debug"
 )
 
-// A small VCDIFF encode is over in tens of milliseconds, and the heap passes the
-// collector's 4 MB starting goal almost at once: the one or two cycles that
-// follow (about 1.5 ms of CPU each on the benchmark machine) are a tenth of
-// the whole run. For a job whose inputs are small, the process therefore
+// A small VCDIFF encode is over in tens of milliseconds, and the heap
+// passes the collector's 4 MB starting goal almost at once: the one or two
+// cycles that follow (about 1.5 ms of CPU each on the benchmark machine)
+// are a tenth of the whole run. For a job whose inputs are small, the process therefore
 // lets the heap grow to smallJobHeap before it collects; the inputs bound
 // what the job can allocate far below that. Bigger jobs, where a cycle is
 // lost in the noise and skipping them would only raise the peak memory,
