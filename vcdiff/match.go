@@ -268,11 +268,12 @@ func (m *matcher) trySrc(best *match, i, p int) {
 			return
 		}
 	}
-	c := match{start: s, end: i + f, addr: int64(ps), kind: kindSrc}
 	// Bytes already covered by earlier instructions are not new savings.
-	c.value = m.value(l, uint64(ps), s) - max(0, m.litStart-s)
-	if better(c, best) {
-		*best = c
+	v, end := m.value(l, uint64(ps), s)-max(0, m.litStart-s), i+f
+	// As better(), field by field: building a match and copying it whole
+	// cost a store-forwarding stall on every candidate.
+	if v > best.value || (v == best.value && end > best.end) {
+		best.start, best.end, best.addr, best.kind, best.value = s, end, int64(ps), kindSrc, v
 	}
 }
 
@@ -329,10 +330,10 @@ func (m *matcher) findBest(i int) match {
 				for lim := min(i-m.backStop(), cand); k < lim && tgt[i-k-1] == tgt[cand-k-1]; k++ {
 				}
 				if s := i - k; f+k-2 >= best.value {
-					c := match{start: s, end: i + f, addr: int64(cand - k), kind: kindTgt}
-					c.value = m.value(f+k, m.estSegLen+uint64(cand-k), s) - max(0, m.litStart-s)
-					if better(c, &best) {
-						best = c
+					// As better(), field by field (see trySrc).
+					v, end := m.value(f+k, m.estSegLen+uint64(cand-k), s)-max(0, m.litStart-s), i+f
+					if v > best.value || (v == best.value && end > best.end) {
+						best.start, best.end, best.addr, best.kind, best.value = s, end, int64(cand-k), kindTgt, v
 					}
 				}
 			}
