@@ -52,13 +52,13 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	dataLen := len(tgt) // the ADD bytes, plus one per RUN
 	for k := range ops {
 		o := &ops[k]
-		dataLen -= int(o.size)
-		switch o.kind {
+		dataLen -= o.size()
+		switch o.kind() {
 		case kindSrc:
 			if segPos < 0 || o.addr < segPos {
 				segPos = o.addr
 			}
-			segEnd = max(segEnd, o.addr+int64(o.size))
+			segEnd = max(segEnd, o.addr+int64(o.size()))
 		case kindRun:
 			dataLen++
 		}
@@ -86,8 +86,8 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 			pend = start - pos
 			pos = start
 		}
-		size := int(o.size)
-		if o.kind == kindRun {
+		size := o.size()
+		if o.kind() == kindRun {
 			if pend > 0 {
 				inst = appendAdd(inst, pend)
 				pend = 0
@@ -101,7 +101,7 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 
 		// COPY: its address in the segment-then-window address space.
 		var a uint64
-		if o.kind == kindSrc {
+		if o.kind() == kindSrc {
 			a = uint64(o.addr - segPos)
 		} else {
 			a = segLen + uint64(o.addr)

@@ -61,10 +61,25 @@ const minValue = 2
 // op is one COPY or RUN chosen for a window; the bytes between ops are ADDs.
 type op struct {
 	pos  uint32 // window offset of the first byte produced
-	size uint32
-	addr int64 // kindSrc: source offset; kindTgt: window offset; kindRun: the byte
-	kind uint8
+	sk   uint32 // the size in the low opSizeBits bits (a window is at most 16 MiB), the kind above
+	addr int64  // kindSrc: source offset; kindTgt: window offset; kindRun: the byte
 }
+
+// opSizeBits holds any size up to MaxWindowSize. An op takes 16 bytes (24
+// with a separate kind field): a window of many instructions has hundreds
+// of thousands.
+const opSizeBits = 25
+
+// Sizes must fit opSizeBits.
+const _ = uint(1<<opSizeBits - 1 - MaxWindowSize)
+
+func newOp(pos, size int, addr int64, kind uint8) op {
+	return op{pos: uint32(pos), sk: uint32(size) | uint32(kind)<<opSizeBits, addr: addr}
+}
+
+func (o *op) size() int     { return int(o.sk & (1<<opSizeBits - 1)) }
+func (o *op) kind() uint8   { return uint8(o.sk >> opSizeBits) }
+func (o *op) setSize(n int) { o.sk = o.sk&^(1<<opSizeBits-1) | uint32(n) }
 
 // match is a candidate instruction at some window position.
 type match struct {
@@ -527,9 +542,9 @@ func (m *matcher) emit(c match) {
 				ops = ops[:len(ops)-1]
 				continue
 			}
-			if end := int(last.pos + last.size); end > c.start {
-				last.size = uint32(c.start - int(last.pos))
-				if last.size < 4 {
+			if end := int(last.pos) + last.size(); end > c.start {
+				last.setSize(c.start - int(last.pos))
+				if last.size() < 4 {
 					ops = ops[:len(ops)-1]
 				}
 			}
@@ -540,7 +555,7 @@ func (m *matcher) emit(c match) {
 	if len(m.ops) == cap(m.ops) {
 		m.growOps()
 	}
-	m.ops = append(m.ops, op{pos: uint32(c.start), size: uint32(c.end - c.start), addr: c.addr, kind: c.kind})
+	m.ops = append(m.ops, newOp(c.start, c.end-c.start, c.addr, c.kind))
 	switch c.kind {
 	case kindSrc:
 		m.cache.update(uint64(c.addr))

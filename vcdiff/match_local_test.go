@@ -49,7 +49,7 @@ func literals(p *levelParams, src, tgt []byte) int {
 	m.parse()
 	n := len(tgt)
 	for _, o := range m.ops {
-		n -= int(o.size)
+		n -= o.size()
 	}
 	return n
 }
