@@ -263,8 +263,21 @@ func (m *matcher) value(l int, va uint64, pos int) int {
 	return l - c
 }
 
-func better(c match, best *match) bool {
-	return c.value > best.value || (c.value == best.value && c.end > best.end)
+// beats reports whether a candidate worth value and ending at end is
+// preferred to b: more value, then the longer reach.
+func beats(value, end int, b *match) bool {
+	return value > b.value || (value == b.value && end > b.end)
+}
+
+func better(c match, best *match) bool { return beats(c.value, c.end, best) }
+
+// offer keeps the candidate in b if it beats b. It stores field by field:
+// building a match and copying it whole cost a store-forwarding stall on
+// every verified candidate.
+func (b *match) offer(start, end int, addr int64, kind uint8, value int) {
+	if beats(value, end, b) {
+		b.start, b.end, b.addr, b.kind, b.value = start, end, addr, kind, value
+	}
 }
 
 // trySrc extends the verified source candidate p for window offset i both
@@ -284,12 +297,7 @@ func (m *matcher) trySrc(best *match, i, p int) {
 		}
 	}
 	// Bytes already covered by earlier instructions are not new savings.
-	v, end := m.value(l, uint64(ps), s)-max(0, m.litStart-s), i+f
-	// As better(), field by field: building a match and copying it whole
-	// cost a store-forwarding stall on every candidate.
-	if v > best.value || (v == best.value && end > best.end) {
-		best.start, best.end, best.addr, best.kind, best.value = s, end, int64(ps), kindSrc, v
-	}
+	best.offer(s, i+f, int64(ps), kindSrc, m.value(l, uint64(ps), s)-max(0, m.litStart-s))
 }
 
 // findBest returns the most valuable COPY or RUN covering window offset i
@@ -314,10 +322,7 @@ func (m *matcher) findBest(i int) match {
 			s--
 		}
 		l := e - s
-		c := match{start: s, end: e, addr: int64(b), kind: kindRun, value: l - 2 - varintLen(uint64(l))}
-		if better(c, &best) {
-			best = c
-		}
+		best.offer(s, e, int64(b), kindRun, l-2-varintLen(uint64(l)))
 	}
 
 	m.findSrc(&best, i, v32)
@@ -345,11 +350,7 @@ func (m *matcher) findBest(i int) match {
 				for lim := min(i-m.backStop(), cand); k < lim && tgt[i-k-1] == tgt[cand-k-1]; k++ {
 				}
 				if s := i - k; f+k-2 >= best.value {
-					// As better(), field by field (see trySrc).
-					v, end := m.value(f+k, m.estSegLen+uint64(cand-k), s)-max(0, m.litStart-s), i+f
-					if v > best.value || (v == best.value && end > best.end) {
-						best.start, best.end, best.addr, best.kind, best.value = s, end, int64(cand-k), kindTgt, v
-					}
+					best.offer(s, i+f, int64(cand-k), kindTgt, m.value(f+k, m.estSegLen+uint64(cand-k), s)-max(0, m.litStart-s))
 				}
 			}
 			depth--
