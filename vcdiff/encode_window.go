@@ -72,7 +72,9 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	// The sections are sized up front (data exactly, the others for about
 	// three bytes per instruction): grown by append, a big window's
 	// sections would be allocated and copied several times over.
-	data, inst, addrs := reserve(w.data, dataLen), reserve(w.inst, 3*len(ops)+8), reserve(w.addr, 3*len(ops))
+	data := slices.Grow(w.data[:0], dataLen)
+	inst := slices.Grow(w.inst[:0], 3*len(ops)+8)
+	addrs := slices.Grow(w.addr[:0], 3*len(ops))
 	c := &w.cache
 	c.reset()
 	pos := 0  // window offset encoded so far
@@ -219,12 +221,4 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	out = append(out, inst...)
 	out = append(out, addrs...)
 	return out
-}
-
-// reserve returns b emptied, with room for at least n bytes.
-func reserve(b []byte, n int) []byte {
-	if cap(b) < n {
-		return make([]byte, 0, n)
-	}
-	return b[:0]
 }
