@@ -383,13 +383,17 @@ func (c *Client) restoreRef(ctx context.Context, bucket, rk string, roi store.Ob
 // rebuild reconstructs the delta dk against the old reference ref and
 // stores the object again through Put.
 func (c *Client) rebuild(ctx context.Context, bucket, dk string, ref *refFile) error {
-	oi, err := c.s.Stat(ctx, bucket, dk)
+	// The metadata must come with the body: the writer of dk may be
+	// storing it again against the new reference right now, and a Stat
+	// followed by a Get could pair the old metadata with the new delta.
+	body, oi, err := c.s.Get(ctx, bucket, dk, 0, -1)
 	if errors.Is(err, store.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	defer body.Close()
 	m, user, err := parseMeta(oi.Metadata)
 	if err != nil {
 		return err
@@ -401,11 +405,6 @@ func (c *Client) rebuild(ctx context.Context, bucket, dk string, ref *refFile) e
 	if err != nil {
 		return err
 	}
-	body, _, err := c.s.Get(ctx, bucket, dk, 0, -1)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
 	out, _, err := cd.decode(body, ref.File, ref.Size, m.FileSize)
 	if err != nil {
 		return err

@@ -12,16 +12,36 @@ import (
 	"github.com/deltaglider-go/deltaglider/store"
 )
 
-// hookStore runs hooks around Put and Delete so a test can force one
+// hookStore runs hooks around its calls so a test can force one
 // interleaving of concurrent writers.
 type hookStore struct {
 	store.Store
+	beforePut    func(key string)
 	afterPut     func(key string)
 	beforeDelete func(key string)
 	afterDelete  func(key string)
+	beforeGet    func(key string)
+	beforeStat   func(key string)
+}
+
+func (h *hookStore) Get(ctx context.Context, bucket, key string, off, n int64) (io.ReadCloser, store.ObjectInfo, error) {
+	if h.beforeGet != nil {
+		h.beforeGet(key)
+	}
+	return h.Store.Get(ctx, bucket, key, off, n)
+}
+
+func (h *hookStore) Stat(ctx context.Context, bucket, key string) (store.ObjectInfo, error) {
+	if h.beforeStat != nil {
+		h.beforeStat(key)
+	}
+	return h.Store.Stat(ctx, bucket, key)
 }
 
 func (h *hookStore) Put(ctx context.Context, bucket, key string, r io.Reader, o store.PutOptions) (store.ObjectInfo, error) {
+	if h.beforePut != nil {
+		h.beforePut(key)
+	}
 	oi, err := h.Store.Put(ctx, bucket, key, r, o)
 	if err == nil && h.afterPut != nil {
 		h.afterPut(key)
@@ -144,5 +164,96 @@ func TestSameKeyConcurrentPuts(t *testing.T) {
 				t.Fatalf("round %d: key holds content no writer wrote", round)
 			}
 		}
+	})
+}
+
+// TestPurgeRebuildSeesWriterRetry forces the interleaving CI once hit by
+// chance in TestDeletePurgeAndRace: a writer stores a delta against the
+// reference a Purge is removing, a second writer seeds a new reference,
+// Purge finds the orphan and sets out to re-store it, and meanwhile the
+// first writer notices the change and stores its delta again against the
+// new reference. Purge must read that delta's metadata together with its
+// body (not from an earlier Stat), see it is made against the new
+// reference, and leave it alone.
+func TestPurgeRebuildSeesWriterRetry(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		ctx := context.Background()
+		vs := versions(23, 3, 64<<10)
+		put(t, newClient(t, ts.s), ts.bucket, "rr/seed.zip", vs[0])
+		if _, err := newClient(t, ts.s).Delete(ctx, ts.bucket, "rr/seed.zip"); err != nil {
+			t.Fatal(err)
+		}
+		const rk, dk = "rr/" + ReferenceName, "rr/v1.zip" + DeltaSuffix
+		encoded, seeded, deltaPut := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		purgeAtGet, wDone := make(chan struct{}), make(chan struct{})
+
+		// Writer W: holds its first delta until the new reference is
+		// seeded, and its re-check of the reference until Purge is about
+		// to read the delta.
+		var oncePut, onceAfter, onceStat sync.Once
+		var wrote bool
+		var mu sync.Mutex
+		hw := &hookStore{Store: ts.s}
+		hw.beforePut = func(k string) {
+			if k == dk {
+				oncePut.Do(func() { close(encoded); <-seeded })
+			}
+		}
+		hw.afterPut = func(k string) {
+			if k == dk {
+				onceAfter.Do(func() { mu.Lock(); wrote = true; mu.Unlock(); close(deltaPut) })
+			}
+		}
+		hw.beforeStat = func(k string) {
+			mu.Lock()
+			w := wrote
+			mu.Unlock()
+			if k == rk && w {
+				onceStat.Do(func() { <-purgeAtGet })
+			}
+		}
+		// Purge: once it removed the old reference, a second writer seeds
+		// a new one; Purge then waits for W's delta before listing again,
+		// and for W to finish before reading the delta it found.
+		var onceDel, onceGet sync.Once
+		hp := &hookStore{Store: ts.s}
+		hp.afterDelete = func(k string) {
+			if k == rk {
+				onceDel.Do(func() {
+					put(t, newClient(t, ts.s), ts.bucket, "rr/v2.zip", vs[2])
+					close(seeded)
+					<-deltaPut
+				})
+			}
+		}
+		hp.beforeGet = func(k string) {
+			if k == dk {
+				onceGet.Do(func() { close(purgeAtGet); <-wDone })
+			}
+		}
+		var wg sync.WaitGroup
+		var werr, perr error
+		var removed []string
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			defer close(wDone)
+			_, werr = newClient(t, hw).Put(ctx, ts.bucket, "rr/v1.zip", bytes.NewReader(vs[1]), PutOptions{Size: int64(len(vs[1]))})
+		}()
+		go func() {
+			defer wg.Done()
+			<-encoded
+			removed, perr = newClient(t, hp).Purge(ctx, ts.bucket, "rr/")
+		}()
+		wg.Wait()
+		if werr != nil || perr != nil {
+			t.Fatalf("Put: %v; Purge: %v", werr, perr)
+		}
+		if len(removed) != 1 || removed[0] != rk {
+			t.Errorf("Purge removed %v, want the old %s", removed, rk)
+		}
+		cr := newClient(t, ts.s)
+		mustGet(t, cr, ts.bucket, "rr/v1.zip", vs[1])
+		mustGet(t, cr, ts.bucket, "rr/v2.zip", vs[2])
 	})
 }
