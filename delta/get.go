@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -138,15 +139,56 @@ func (c *Client) Stat(ctx context.Context, bucket, key string) (Info, error) {
 // streams and returns an error wrapping ErrIntegrity instead of io.EOF on a
 // mismatch. Plain objects are served as they are. The caller must Close.
 func (c *Client) Get(ctx context.Context, bucket, key string, opts GetOptions) (io.ReadCloser, Info, error) {
-	r, err := c.resolve(ctx, bucket, key)
-	if err != nil {
-		return nil, Info{}, fmt.Errorf("delta: Get %s: %w", key, err)
-	}
-	rc, err := c.open(ctx, r, opts, "get")
+	r, rc, err := c.resolveOpen(ctx, bucket, key, opts, "get")
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("delta: Get %s: %w", key, err)
 	}
 	return rc, r.info, nil
+}
+
+// maxOpenAttempts bounds how often resolveOpen starts again because the
+// object was replaced while it was being opened.
+const maxOpenAttempts = 4
+
+// resolveOpen resolves a logical key and opens it. A writer may replace the
+// stored object (or its reference) between the lookup and the reads; when
+// opening fails and a fresh lookup finds a different stored object, it
+// starts again with that one, so a reader racing a writer gets the old or
+// the new content, not a spurious checksum error.
+func (c *Client) resolveOpen(ctx context.Context, bucket, key string, opts GetOptions, op string) (*resolved, io.ReadCloser, error) {
+	r, err := c.resolve(ctx, bucket, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		rc, err := c.open(ctx, r, opts, op)
+		if err == nil {
+			return r, rc, nil
+		}
+		if attempt == maxOpenAttempts || ctx.Err() != nil {
+			return r, nil, err
+		}
+		again, rerr := c.resolve(ctx, bucket, key)
+		if rerr != nil || (again.oi.Key == r.oi.Key && again.oi.ETag == r.oi.ETag && maps.Equal(again.oi.Metadata, r.oi.Metadata)) {
+			return r, nil, err // nothing changed: the error stands
+		}
+		r = again
+	}
+}
+
+// getStored opens bytes of the stored object r describes, failing with
+// store.ErrObjectChanged if the store now holds another version: the
+// metadata (reference, checksums) resolve read must describe this body.
+func (c *Client) getStored(ctx context.Context, r *resolved, off, n int64) (io.ReadCloser, error) {
+	body, oi, err := c.s.Get(ctx, r.info.Bucket, r.oi.Key, off, n)
+	if err != nil {
+		return nil, err
+	}
+	if oi.ETag != r.oi.ETag || !maps.Equal(oi.Metadata, r.oi.Metadata) {
+		body.Close()
+		return nil, fmt.Errorf("%w: %s was replaced while being opened", store.ErrObjectChanged, r.oi.Key)
+	}
+	return body, nil
 }
 
 func (c *Client) open(ctx context.Context, r *resolved, opts GetOptions, op string) (io.ReadCloser, error) {
@@ -167,14 +209,14 @@ func (c *Client) open(ctx context.Context, r *resolved, opts GetOptions, op stri
 	}
 	whole := off == 0 && length == i.Size
 	if i.StoredAs == Plain || (i.StoredAs == Direct && !whole) {
-		body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, off, length)
+		body, err := c.getStored(ctx, r, off, length)
 		if err != nil {
 			return nil, err
 		}
 		return readCloser{progressReader{body, prog, 0}.reader(), body.Close}, nil
 	}
 	if i.StoredAs == Direct {
-		body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+		body, err := c.getStored(ctx, r, 0, -1)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +286,7 @@ func (c *Client) decodeStream0(ctx context.Context, r *resolved, off int64) (io.
 			return fr, []func() error{fr.close, ref.Close}, nil
 		}
 	}
-	body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+	body, err := c.getStored(ctx, r, 0, -1)
 	if err != nil {
 		ref.Close()
 		return nil, nil, err
@@ -310,7 +352,7 @@ func (c *Client) externalDecode(ctx context.Context, r *resolved, ext externalCo
 		srcR = tmp
 	}
 	// Decode the payload again from the start against the right source.
-	body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+	body, err := c.getStored(ctx, r, 0, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -537,7 +579,7 @@ func (*fastRange) Read([]byte) (int, error) { return 0, io.EOF } // never read d
 // (their compressor state may span windows), or windows without Adler-32.
 func (c *Client) windowRange(ctx context.Context, r *resolved, ref *refFile, off int64) (*fastRange, error) {
 	i := &r.info
-	body, _, err := c.s.Get(ctx, i.Bucket, i.StoredKey, 0, -1)
+	body, err := c.getStored(ctx, r, 0, -1)
 	if err != nil {
 		return nil, err
 	}

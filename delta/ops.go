@@ -498,13 +498,13 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 // SHA-256 without writing it anywhere. Plain objects (no recorded
 // checksum) verify if they can be read.
 func (c *Client) Verify(ctx context.Context, bucket, key string, progress ProgressFunc) (Info, error) {
-	r, err := c.resolve(ctx, bucket, key)
+	r, rc, err := c.resolveOpen(ctx, bucket, key, GetOptions{Length: -1, Progress: progress}, "verify")
 	if err != nil {
-		return Info{}, fmt.Errorf("delta: Verify %s: %w", key, err)
-	}
-	rc, err := c.open(ctx, r, GetOptions{Length: -1, Progress: progress}, "verify")
-	if err != nil {
-		return r.info, fmt.Errorf("delta: Verify %s: %w", key, err)
+		var info Info
+		if r != nil {
+			info = r.info
+		}
+		return info, fmt.Errorf("delta: Verify %s: %w", key, err)
 	}
 	defer rc.Close()
 	if _, err := io.Copy(io.Discard, rc); err != nil {

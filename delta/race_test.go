@@ -257,3 +257,39 @@ func TestPurgeRebuildSeesWriterRetry(t *testing.T) {
 		mustGet(t, cr, ts.bucket, "rr/v2.zip", vs[2])
 	})
 }
+
+// TestGetRacingReplace replaces an object between a reader's lookup and
+// its read of the stored bytes: the reader must get the new content,
+// verified, not a checksum error from pairing old metadata with new bytes.
+func TestGetRacingReplace(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		vs := versions(24, 4, 64<<10)
+		w := newClient(t, ts.s)
+		put(t, w, ts.bucket, "gr/v0.zip", vs[0])
+		for _, tc := range []struct {
+			key    string
+			noDelt bool
+		}{{"gr/app.zip", false}, {"gr/direct.zip", true}} {
+			put(t, w, ts.bucket, tc.key, vs[1], func(o *PutOptions) { o.NoDelta = tc.noDelt })
+			stored := tc.key
+			if !tc.noDelt {
+				stored += DeltaSuffix
+			}
+			var once sync.Once
+			h := &hookStore{Store: ts.s}
+			h.beforeGet = func(k string) {
+				if k == stored {
+					once.Do(func() {
+						put(t, w, ts.bucket, tc.key, vs[2], func(o *PutOptions) { o.NoDelta = tc.noDelt })
+					})
+				}
+			}
+			mustGet(t, newClient(t, h), ts.bucket, tc.key, vs[2])
+			var called bool
+			once.Do(func() { called = true })
+			if called {
+				t.Fatalf("%s: the hook never ran, so the race was not staged", tc.key)
+			}
+		}
+	})
+}
