@@ -50,7 +50,7 @@ func newApp(e *env) *cli.App {
 		Writer:               e.stdout,
 		ErrWriter:            e.stderr,
 		EnableBashCompletion: true,
-		HideVersion:          true,
+		Version:              version(),
 		Flags:                append(backendFlags(), jsonFlag()),
 		Commands: []*cli.Command{
 			cpCommand(e),

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -130,5 +131,20 @@ func TestOperandNamedHelp(t *testing.T) {
 	}
 	if r := h.ok("cp", "--help"); !strings.Contains(r.stdout, "deltaglider cp") {
 		t.Fatalf("%v", r)
+	}
+}
+
+// TestVersion: --version (and -v) print the build's version, toolchain and
+// platform on stdout and exit 0.
+func TestVersion(t *testing.T) {
+	for _, flag := range []string{"--version", "-v"} {
+		code, out, errOut := runCLI(t, nil, flag)
+		if code != 0 || errOut != "" {
+			t.Fatalf("%s: exit %d, stderr %q", flag, code, errOut)
+		}
+		want := "deltaglider version "
+		if !strings.HasPrefix(out, want) || !strings.Contains(out, runtime.Version()) || !strings.Contains(out, runtime.GOOS+"/"+runtime.GOARCH) {
+			t.Errorf("%s printed %q, want %q, the Go version and the platform", flag, out, want+"...")
+		}
 	}
 }
