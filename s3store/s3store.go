@@ -426,6 +426,13 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
+	// The copy requests below carry x-amz-copy-source-if-match with the
+	// ETag just read, so checking it against IfMatch here makes the
+	// whole copy conditional on IfMatch.
+	if opts.IfMatch != "" && src.ETag != opts.IfMatch {
+		return store.ObjectInfo{}, &Error{Op: "Copy", Bucket: srcBucket, Key: srcKey, Kind: store.ErrObjectChanged,
+			Err: fmt.Errorf("ETag is %q, not %q", src.ETag, opts.IfMatch)}
+	}
 	info := src
 	info.Bucket, info.Key = dstBucket, dstKey
 	if opts.ReplaceMetadata {

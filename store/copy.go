@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // CopyViaGetPut implements Store.Copy for backends without a server-side
 // copy: it streams the source through Get into Put on dst. The copy is
@@ -35,6 +38,9 @@ func CopyViaGetPut(ctx context.Context, s Store, srcBucket, srcKey, dstBucket, d
 		return ObjectInfo{}, err
 	}
 	defer rc.Close()
+	if opts.IfMatch != "" && info.ETag != opts.IfMatch {
+		return ObjectInfo{}, fmt.Errorf("%w: %s/%s has ETag %q, not %q", ErrObjectChanged, srcBucket, srcKey, info.ETag, opts.IfMatch)
+	}
 	po := PutOptions{Size: info.Size, Metadata: md, ContentType: opts.ContentType, Tags: tags}
 	if !opts.ReplaceMetadata {
 		po.Metadata, po.ContentType = info.Metadata, info.ContentType

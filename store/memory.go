@@ -262,6 +262,9 @@ func (m *memStore) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKe
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	if opts.IfMatch != "" && src.info.ETag != opts.IfMatch {
+		return ObjectInfo{}, fmt.Errorf("%w: %s/%s has ETag %q, not %q", ErrObjectChanged, srcBucket, srcKey, src.info.ETag, opts.IfMatch)
+	}
 	ctype := opts.ContentType
 	if !opts.ReplaceMetadata {
 		md, ctype = src.info.Metadata, src.info.ContentType

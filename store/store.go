@@ -105,6 +105,11 @@ type CopyOptions struct {
 	// object's tags (which a copy keeps otherwise, as S3 does).
 	ReplaceTags bool
 	Tags        map[string]string
+	// IfMatch, when not empty, makes the copy conditional: it is made
+	// only if the source's ETag is IfMatch, and fails with
+	// ErrObjectChanged otherwise, writing nothing. A caller that read the
+	// source's metadata earlier uses it to copy exactly that version.
+	IfMatch string
 }
 
 // ListOptions controls List.

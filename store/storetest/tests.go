@@ -1012,6 +1012,30 @@ func testCopy(t *testing.T, h *harness) {
 	_, err = s.Copy(ctx, b, "src", b, "copy/bad", store.CopyOptions{ReplaceMetadata: true, Metadata: map[string]string{"bad key": "x"}})
 	wantErr(t, "Copy with invalid metadata", err, store.ErrInvalidMetadata)
 	h.mustNotExist(t, "copy/bad")
+
+	// Conditional copy: only of the version whose ETag is given.
+	v1, err := s.Put(ctx, b, "cond", bytes.NewReader([]byte("version one")), store.PutOptions{Size: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Copy(ctx, b, "cond", b, "copy/cond", store.CopyOptions{IfMatch: v1.ETag}); err != nil {
+		t.Fatalf("Copy with the current ETag: %v", err)
+	}
+	if _, err := s.Put(ctx, b, "cond", bytes.NewReader([]byte("version two!")), store.PutOptions{Size: 12}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Copy(ctx, b, "cond", b, "copy/cond2", store.CopyOptions{IfMatch: v1.ETag})
+	wantErr(t, "Copy with a replaced version's ETag", err, store.ErrObjectChanged)
+	h.mustNotExist(t, "copy/cond2")
+	_, err = s.Copy(ctx, b, "cond", b, "copy/cond", store.CopyOptions{IfMatch: v1.ETag, ReplaceMetadata: true, Metadata: map[string]string{"k": "v"}})
+	wantErr(t, "Copy over an existing object with a replaced version's ETag", err, store.ErrObjectChanged)
+	rc, _, err = s.Get(ctx, b, "copy/cond", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(rc)
+	rc.Close()
+	equalBytes(t, "copy left by a failed conditional copy", got, []byte("version one"))
 }
 
 func testTags(t *testing.T, h *harness) {
