@@ -448,6 +448,20 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 	if err != nil {
 		return Info{}, fmt.Errorf("delta: Copy to %s: %w", dstKey, err)
 	}
+	opts.Tags = tags
+	for attempt := 1; ; attempt++ {
+		info, err := c.copyOnce(ctx, srcBucket, srcKey, dstBucket, dstKey, opts)
+		// The source was replaced between its lookup and its read:
+		// start again from the lookup, as Get does.
+		if errors.Is(err, store.ErrObjectChanged) && attempt < maxOpenAttempts && ctx.Err() == nil {
+			continue
+		}
+		return info, err
+	}
+}
+
+func (c *Client) copyOnce(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts CopyOptions) (Info, error) {
+	tags := opts.Tags
 	r, err := c.resolve(ctx, srcBucket, srcKey)
 	if err != nil {
 		return Info{}, fmt.Errorf("delta: Copy %s: %w", srcKey, err)
@@ -469,7 +483,8 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 		m.CreatedAt = timestamp(c.now())
 		m.Note = noteDelta
 		oi, err := c.s.Copy(ctx, srcBucket, r.info.StoredKey, dstBucket, dstKey+DeltaSuffix, store.CopyOptions{
-			ReplaceMetadata: true, Metadata: m.encode(user), ContentType: ctype, ReplaceTags: true, Tags: tags})
+			ReplaceMetadata: true, Metadata: m.encode(user), ContentType: ctype, ReplaceTags: true, Tags: tags,
+			IfMatch: r.oi.ETag}) // the version m describes, not one that replaced it since
 		if err != nil {
 			return Info{}, fmt.Errorf("delta: Copy %s: %w", srcKey, err)
 		}

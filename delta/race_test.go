@@ -22,6 +22,14 @@ type hookStore struct {
 	afterDelete  func(key string)
 	beforeGet    func(key string)
 	beforeStat   func(key string)
+	beforeCopy   func(srcKey string)
+}
+
+func (h *hookStore) Copy(ctx context.Context, sb, sk, db, dk string, o store.CopyOptions) (store.ObjectInfo, error) {
+	if h.beforeCopy != nil {
+		h.beforeCopy(sk)
+	}
+	return h.Store.Copy(ctx, sb, sk, db, dk, o)
 }
 
 func (h *hookStore) Get(ctx context.Context, bucket, key string, off, n int64) (io.ReadCloser, store.ObjectInfo, error) {
@@ -291,5 +299,41 @@ func TestGetRacingReplace(t *testing.T) {
 				t.Fatalf("%s: the hook never ran, so the race was not staged", tc.key)
 			}
 		}
+	})
+}
+
+// TestCopyRacingReplace replaces a delta between Copy's lookup and its
+// server-side copy: the copy must hold the new content with the new
+// metadata, not the new bytes under the old metadata (which would fail
+// its integrity check when read).
+func TestCopyRacingReplace(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		ctx := context.Background()
+		vs := versions(25, 3, 64<<10)
+		w := newClient(t, ts.s)
+		put(t, w, ts.bucket, "cr/v0.zip", vs[0])
+		put(t, w, ts.bucket, "cr/app.zip", vs[1])
+		var once sync.Once
+		ran := false
+		h := &hookStore{Store: ts.s}
+		h.beforeCopy = func(k string) {
+			if k == "cr/app.zip"+DeltaSuffix {
+				once.Do(func() {
+					ran = true
+					put(t, w, ts.bucket, "cr/app.zip", vs[2])
+				})
+			}
+		}
+		info, err := newClient(t, h).Copy(ctx, ts.bucket, "cr/app.zip", ts.bucket, "cr/copy.zip", CopyOptions{})
+		if err != nil {
+			t.Fatalf("Copy: %v", err)
+		}
+		if !ran {
+			t.Fatal("the hook never ran, so the race was not staged")
+		}
+		if info.StoredAs != Delta {
+			t.Errorf("copied as %v, want a server-side delta copy", info.StoredAs)
+		}
+		mustGet(t, newClient(t, ts.s), ts.bucket, "cr/copy.zip", vs[2])
 	})
 }
