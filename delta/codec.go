@@ -56,7 +56,7 @@ type vcdiffCodec struct{}
 func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, p encodeParams) error {
 	enc, err := vcdiff.NewEncoder(dst, source, sourceSize,
 		vcdiff.WithLevel(p.level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(p.appHeader),
-		vcdiff.WithTargetSize(max(targetSize, 0)))
+		vcdiff.WithTargetSize(max(targetSize, 0)), vcdiff.WithSecondaryHint(p.secondary))
 	if err != nil {
 		return err
 	}

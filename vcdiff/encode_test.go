@@ -112,13 +112,17 @@ func chunkWrite(t *testing.T, w io.Writer, p []byte, sizes []int) {
 // number of workers.
 func TestEncodeDeterministic(t *testing.T) {
 	src, tgt := testPair(600_000)
-	for _, ws := range []int{DefaultWindowSize, 1 << 16, 100_000} {
-		want, err := Encode(nil, src, tgt, WithWindowSize(ws), WithConcurrency(1))
+	for _, c := range []struct {
+		ws        int
+		secondary int
+	}{{DefaultWindowSize, SecondaryNone}, {1 << 16, SecondaryNone}, {100_000, SecondaryNone}, {1 << 16, SecondaryLZMA}} {
+		ws := c.ws
+		want, err := Encode(nil, src, tgt, WithWindowSize(ws), WithConcurrency(1), WithSecondaryHint(c.secondary))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, workers := range []int{1, 2, 3, 8} {
-			opts := []EncoderOption{WithWindowSize(ws), WithConcurrency(workers)}
+			opts := []EncoderOption{WithWindowSize(ws), WithConcurrency(workers), WithSecondaryHint(c.secondary)}
 			got, err := Encode(nil, src, tgt, opts...)
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("window %d, %d workers: Encode differs from sequential (err %v)", ws, workers, err)
@@ -394,6 +398,8 @@ func TestEncoderOptionsValidated(t *testing.T) {
 		"window 16M+1":   WithWindowSize(MaxWindowSize + 1),
 		"concurrency":    WithConcurrency(-1),
 		"huge appheader": WithAppHeader(make([]byte, maxAppHeader+1)),
+		"secondary FGK":  WithSecondaryHint(SecondaryFGK),
+		"secondary 3":    WithSecondaryHint(3),
 	}
 	for name, o := range bad {
 		if _, err := NewEncoder(io.Discard, nil, 0, o); !errors.Is(err, ErrInvalidOption) {

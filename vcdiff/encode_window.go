@@ -1,6 +1,7 @@
 package vcdiff
 
 import (
+	"compress/flate"
 	"encoding/binary"
 	"slices"
 )
@@ -12,6 +13,14 @@ type windowEncoder struct {
 	data, inst, addr []byte
 	cache            addrCache
 	out              []byte
+
+	// hereTrial: the patch will be LZMA-compressed (WithSecondaryHint),
+	// so the window's addresses are also tried all in HERE mode, and the
+	// sections that deflate smaller are kept. The rest is for that trial.
+	hereTrial           bool
+	data2, inst2, addr2 []byte
+	fw                  *flate.Writer
+	count               byteCounter
 }
 
 // addInstLen is the instruction-section size of a lone ADD of size a.
@@ -69,12 +78,72 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 		segLen = uint64(segEnd - segPos)
 	}
 
+	data, inst, addrs := w.sections(ops, tgt, segPos, segLen, dataLen, w.data, w.inst, w.addr, false)
+	if w.hereTrial && len(ops) > 0 {
+		// The data section is the same either way; only the
+		// instructions and addresses differ.
+		w.data2, w.inst2, w.addr2 = w.sections(ops, tgt, segPos, segLen, dataLen, w.data2, w.inst2, w.addr2, true)
+		if w.deflated(w.inst2, w.addr2) < w.deflated(inst, addrs) {
+			inst, w.inst2 = w.inst2, inst
+			addrs, w.addr2 = w.addr2, addrs
+		}
+	}
+	w.data, w.inst, w.addr = data, inst, addrs
+
+	// Window header (minimal varints: xdelta3 recomputes enclen from them).
+	ind := byte(0)
+	if hasSrc {
+		ind |= winSource
+	}
+	if checksum {
+		ind |= winAdler
+	}
+	enc := varintLen(uint64(len(tgt))) + 1 + varintLen(uint64(len(data))) + varintLen(uint64(len(inst))) +
+		varintLen(uint64(len(addrs))) + len(data) + len(inst) + len(addrs)
+	if checksum {
+		enc += 4
+	}
+	out = slices.Grow(out, 1+3*binary.MaxVarintLen64+enc)
+	out = append(out, ind)
+	if hasSrc {
+		out = appendVarint(out, segLen)
+		out = appendVarint(out, uint64(segPos))
+	}
+	out = appendVarint(out, uint64(enc))
+	out = appendVarint(out, uint64(len(tgt)))
+	out = append(out, 0) // delta indicator: no secondary compression
+	out = appendVarint(out, uint64(len(data)))
+	out = appendVarint(out, uint64(len(inst)))
+	out = appendVarint(out, uint64(len(addrs)))
+	if checksum {
+		var s uint32
+		if sum != nil {
+			s = *sum
+		} else {
+			s = adlerSum(tgt)
+		}
+		out = append(out, byte(s>>24), byte(s>>16), byte(s>>8), byte(s))
+	}
+	out = append(out, data...)
+	out = append(out, inst...)
+	out = append(out, addrs...)
+	return out
+}
+
+// sections writes the window's instructions into its three sections,
+// reusing the memory of data, inst and addrs. Each COPY address is written
+// in its cheapest mode, or with allHere (the trial of hereTrial) every one
+// in HERE mode, and then the data section is left empty.
+func (w *windowEncoder) sections(ops []op, tgt []byte, segPos int64, segLen uint64, dataLen int, data, inst, addrs []byte, allHere bool) ([]byte, []byte, []byte) {
 	// The sections are sized up front (data exactly, the others for about
 	// three bytes per instruction): grown by append, a big window's
 	// sections would be allocated and copied several times over.
-	data := slices.Grow(w.data[:0], dataLen)
-	inst := slices.Grow(w.inst[:0], 3*len(ops)+8)
-	addrs := slices.Grow(w.addr[:0], 3*len(ops))
+	if allHere {
+		dataLen = 0 // the trial leaves the data section out: it is the same
+	}
+	data = slices.Grow(data[:0], dataLen)
+	inst = slices.Grow(inst[:0], 3*len(ops)+8)
+	addrs = slices.Grow(addrs[:0], 3*len(ops))
 	c := &w.cache
 	c.reset()
 	pos := 0  // window offset encoded so far
@@ -84,7 +153,9 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 		o := &ops[k]
 		start := int(o.pos)
 		if start > pos {
-			data = append(data, tgt[pos:start]...)
+			if !allHere {
+				data = append(data, tgt[pos:start]...)
+			}
 			pend = start - pos
 			pos = start
 		}
@@ -96,7 +167,9 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 			}
 			inst = append(inst, 0)
 			inst = appendVarint(inst, uint64(size))
-			data = append(data, byte(o.addr))
+			if !allHere {
+				data = append(data, byte(o.addr))
+			}
 			pos += size
 			continue
 		}
@@ -141,6 +214,9 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 		if c.same[a%sameEntries] == a && 1+instHi < bestTotal {
 			bestMode, bestVal = modeSame0+int(a%sameEntries)/256, a%256
 		}
+		if allHere {
+			bestMode, bestVal = modeHere, here-a
+		}
 		md := bestMode
 		if dop, ok := opAddCopy(uint64(pend), uint64(size), md); pend > 0 && ok {
 			inst = append(inst, dop)
@@ -155,7 +231,9 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 			}
 			if dop, ok := opCopyAdd(uint64(size), md, 1); ok && next-(start+size) == 1 {
 				inst = append(inst, dop)
-				data = append(data, tgt[start+size])
+				if !allHere {
+					data = append(data, tgt[start+size])
+				}
 				pos++
 			} else {
 				cop, explicit := opCopy(uint64(size), md)
@@ -175,50 +253,33 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 		pos += size
 	}
 	if pos < n {
-		data = append(data, tgt[pos:]...)
+		if !allHere {
+			data = append(data, tgt[pos:]...)
+		}
 		pend += n - pos
 	}
 	if pend > 0 {
 		inst = appendAdd(inst, pend)
 	}
-	w.data, w.inst, w.addr = data, inst, addrs
-
-	// Window header (minimal varints: xdelta3 recomputes enclen from them).
-	ind := byte(0)
-	if hasSrc {
-		ind |= winSource
-	}
-	if checksum {
-		ind |= winAdler
-	}
-	enc := varintLen(uint64(n)) + 1 + varintLen(uint64(len(data))) + varintLen(uint64(len(inst))) +
-		varintLen(uint64(len(addrs))) + len(data) + len(inst) + len(addrs)
-	if checksum {
-		enc += 4
-	}
-	out = slices.Grow(out, 1+3*binary.MaxVarintLen64+enc)
-	out = append(out, ind)
-	if hasSrc {
-		out = appendVarint(out, segLen)
-		out = appendVarint(out, uint64(segPos))
-	}
-	out = appendVarint(out, uint64(enc))
-	out = appendVarint(out, uint64(n))
-	out = append(out, 0) // delta indicator: no secondary compression
-	out = appendVarint(out, uint64(len(data)))
-	out = appendVarint(out, uint64(len(inst)))
-	out = appendVarint(out, uint64(len(addrs)))
-	if checksum {
-		var s uint32
-		if sum != nil {
-			s = *sum
-		} else {
-			s = adlerSum(tgt)
-		}
-		out = append(out, byte(s>>24), byte(s>>16), byte(s>>8), byte(s))
-	}
-	out = append(out, data...)
-	out = append(out, inst...)
-	out = append(out, addrs...)
-	return out
+	return data, inst, addrs
 }
+
+// deflated returns the size of the sections after a fast deflate: a cheap
+// stand-in for what LZMA will make of them.
+func (w *windowEncoder) deflated(sections ...[]byte) int {
+	w.count.n = 0
+	if w.fw == nil {
+		w.fw, _ = flate.NewWriter(&w.count, flate.BestSpeed)
+	} else {
+		w.fw.Reset(&w.count)
+	}
+	for _, b := range sections {
+		w.fw.Write(b)
+	}
+	w.fw.Close()
+	return w.count.n
+}
+
+type byteCounter struct{ n int }
+
+func (c *byteCounter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }

@@ -92,7 +92,8 @@ func TestRoundTripProperty(t *testing.T) {
 		ws := rapid.SampledFrom([]int{DefaultWindowSize, 1 << 12, 1000, 1 << 16}).Draw(rt, "window")
 		workers := rapid.IntRange(1, 3).Draw(rt, "workers")
 		ck := rapid.Bool().Draw(rt, "checksum")
-		p, err := Encode(nil, src, tgt, WithLevel(level), WithWindowSize(ws), WithConcurrency(workers), WithChecksum(ck))
+		hint := rapid.SampledFrom([]int{SecondaryNone, SecondaryDJW, SecondaryLZMA}).Draw(rt, "secondary hint")
+		p, err := Encode(nil, src, tgt, WithLevel(level), WithWindowSize(ws), WithConcurrency(workers), WithChecksum(ck), WithSecondaryHint(hint))
 		if err != nil {
 			rt.Fatalf("Encode: %v", err)
 		}

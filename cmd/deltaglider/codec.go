@@ -65,6 +65,7 @@ func newVCDIFFEncoder(dst io.Writer, src io.ReaderAt, srcSize int64, secondary, 
 	if err != nil {
 		return nil, err
 	}
+	opts = append(opts[:len(opts):len(opts)], vcdiff.WithSecondaryHint(secondary))
 	enc, err := vcdiff.NewEncoder(rec, src, srcSize, opts...)
 	if err != nil {
 		return nil, err
