@@ -15,8 +15,10 @@ type windowEncoder struct {
 	out              []byte
 
 	// hereTrial: the patch will be LZMA-compressed (WithSecondaryHint),
-	// so the window's addresses are also tried all in HERE mode, and the
-	// sections that deflate smaller are kept. The rest is for that trial.
+	// so the parse counts a COPY that keeps the source alignment as free
+	// (matcher.repFree), the window's addresses are also tried all in HERE
+	// mode, and the sections that deflate smaller are kept. The rest is
+	// for that trial.
 	hereTrial           bool
 	data2, inst2, addr2 []byte
 	fw                  *flate.Writer
@@ -53,6 +55,7 @@ func appendAdd(inst []byte, a int) []byte {
 func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sourceIndex, tgt []byte, checksum bool, sum *uint32) []byte {
 	m := &w.m
 	m.reset(p, src, idx, tgt)
+	m.repFree = w.hereTrial
 	m.parse()
 	ops := m.ops
 

@@ -127,6 +127,11 @@ type matcher struct {
 	lLo        int     // the hashed region is [lLo, lFront)
 	lFront     int
 	lastSrcLen int // size of the last source COPY emitted
+	// repFree: the window's addresses may all be written in HERE mode for
+	// LZMA (windowEncoder.hereTrial), where a source COPY that keeps the
+	// last one's alignment (reps[0]) repeats its address value and costs
+	// next to nothing; the parse values its address at zero bytes.
+	repFree bool
 
 	// Probes inside short matches this window, by the match's kind
 	// (kindSrc, kindTgt): loops run, loops that found a better match, and
@@ -253,6 +258,17 @@ func addrCost(c *addrCache, addr, here uint64) int {
 	return best
 }
 
+// srcValue is value for a COPY from source offset sp.
+func (m *matcher) srcValue(l int, sp uint64, pos int) int {
+	if m.repFree && m.lastSrcLen > 0 && int64(sp)-int64(pos) == m.reps[0] {
+		if l > 18 {
+			return l - varintLen(uint64(l))
+		}
+		return l
+	}
+	return m.value(l, sp, pos)
+}
+
 // value estimates what a COPY of l bytes from virtual address va, placed at
 // window offset pos, saves over ADDing the bytes.
 func (m *matcher) value(l int, va uint64, pos int) int {
@@ -297,7 +313,7 @@ func (m *matcher) trySrc(best *match, i, p int) {
 		}
 	}
 	// Bytes already covered by earlier instructions are not new savings.
-	best.offer(s, i+f, int64(ps), kindSrc, m.value(l, uint64(ps), s)-max(0, m.litStart-s))
+	best.offer(s, i+f, int64(ps), kindSrc, m.srcValue(l, uint64(ps), s)-max(0, m.litStart-s))
 }
 
 // findBest returns the most valuable COPY or RUN covering window offset i
