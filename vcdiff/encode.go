@@ -197,7 +197,8 @@ type Encoder struct {
 
 	srcBuf []byte // owned copy of the source (streaming API)
 	src    []byte
-	idx    sourceIndex
+	idx    *sourceIndex // &ownIdx, or a shared Source's
+	ownIdx sourceIndex
 
 	buf         []byte // window being filled
 	bufSum      uint32 // Adler-32 of buf, kept up as bytes arrive (while they are in the cache)
@@ -287,7 +288,7 @@ func (e *Encoder) Reset(dst io.Writer, source io.ReaderAt, sourceSize int64) err
 }
 
 func (e *Encoder) setSource(src []byte) error {
-	e.src = src
+	e.src, e.idx = src, &e.ownIdx
 	if err := e.idx.build(src, e.params.srcStep, e.params.srcWays, e.params.srcLen); err != nil {
 		e.err = err
 		return err
@@ -450,7 +451,7 @@ func (e *Encoder) submit(tgt []byte) { e.submitJob(&encJob{w: e.worker(), tgt: t
 func (e *Encoder) submitJob(j *encJob) {
 	e.nwin++
 	if e.opts.concurrency <= 1 {
-		j.out = j.w.encode(j.w.out[:0], e.params, e.src, &e.idx, j.tgt, e.opts.checksum, j.sum)
+		j.out = j.w.encode(j.w.out[:0], e.params, e.src, e.idx, j.tgt, e.opts.checksum, j.sum)
 		e.finish(j, true)
 		return
 	}
@@ -458,7 +459,7 @@ func (e *Encoder) submitJob(j *encJob) {
 		e.finishOldest(true)
 	}
 	j.done = make(chan struct{})
-	p, src, idx, ck := e.params, e.src, &e.idx, e.opts.checksum
+	p, src, idx, ck := e.params, e.src, e.idx, e.opts.checksum
 	go func() {
 		j.out = j.w.encode(j.w.out[:0], p, src, idx, j.tgt, ck, j.sum)
 		close(j.done)
