@@ -25,6 +25,7 @@ type Client struct {
 	now   func() time.Time
 
 	bsdiffSem chan struct{} // one bsdiff encode at a time (memory)
+	sources   *sourceCache  // indexed references (nil: WithSourceMemory(0))
 }
 
 // New returns a Client storing into s.
@@ -42,6 +43,9 @@ func New(s store.Store, opts ...Option) (*Client, error) {
 		}
 	}
 	c := &Client{s: s, o: o, cache: o.cache, now: time.Now, bsdiffSem: make(chan struct{}, 1)}
+	if o.sourceMemory > 0 {
+		c.sources = newSourceCache(o.sourceMemory)
+	}
 	if c.cache == nil && !o.noCache {
 		max, err := DefaultCacheMaxBytes()
 		if err != nil {
@@ -469,6 +473,16 @@ func (c *Client) putDelta(ctx context.Context, bucket, key string, src *source, 
 	lw := &limitWriter{w: tmp, limit: plainLimit}
 	bw := bufio.NewWriterSize(lw, 1<<20)
 	params := encodeParams{level: c.o.level, secondary: c.o.secondary, appHeader: []byte(name + "//" + ReferenceName + "/")}
+	if codecName == CodecVCDIFF && c.sources != nil && ref.Size > 0 {
+		// The reference read and indexed once for all puts against it.
+		sk := fmt.Sprintf("%s\x00%s\x00%s\x00%d", bucket, rk, ref.SHA256, c.o.level)
+		params.source, err = c.sources.get(sk, func() (*vcdiff.Source, error) {
+			return vcdiff.NewSource(refR, ref.Size, c.o.level)
+		})
+		if err != nil {
+			return Info{}, false, fmt.Errorf("delta: Put %s: reading %s: %w", key, rk, err)
+		}
+	}
 	if codecName == CodecBSDIFF {
 		// One bsdiff encode at a time per Client bounds its memory.
 		select {

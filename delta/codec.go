@@ -23,6 +23,7 @@ type encodeParams struct {
 	level     int
 	secondary int // vcdiff.SecondaryNone, SecondaryLZMA or SecondaryDJW
 	appHeader []byte
+	source    *vcdiff.Source // the source, read and indexed at level (VCDIFF only; may be nil)
 }
 
 var codecs = map[string]codec{CodecVCDIFF: vcdiffCodec{}}
@@ -54,9 +55,15 @@ type vcdiffCodec struct{}
 // encode writes a plain xdelta3-compatible patch (secondary compression
 // is added afterwards by recode, see Client.putDelta).
 func (vcdiffCodec) encode(dst io.Writer, source io.ReaderAt, sourceSize int64, target io.Reader, targetSize int64, p encodeParams) error {
-	enc, err := vcdiff.NewEncoder(dst, source, sourceSize,
-		vcdiff.WithLevel(p.level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(p.appHeader),
-		vcdiff.WithTargetSize(max(targetSize, 0)), vcdiff.WithSecondaryHint(p.secondary))
+	opts := []vcdiff.EncoderOption{vcdiff.WithLevel(p.level), vcdiff.WithChecksum(true), vcdiff.WithAppHeader(p.appHeader),
+		vcdiff.WithTargetSize(max(targetSize, 0)), vcdiff.WithSecondaryHint(p.secondary)}
+	var enc *vcdiff.Encoder
+	var err error
+	if p.source != nil {
+		enc, err = vcdiff.NewEncoderSource(dst, p.source, opts...)
+	} else {
+		enc, err = vcdiff.NewEncoder(dst, source, sourceSize, opts...)
+	}
 	if err != nil {
 		return err
 	}

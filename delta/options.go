@@ -35,11 +35,13 @@ type options struct {
 	tool         string
 	concurrency  int
 	secondary    int
+	sourceMemory int64
 }
 
 func defaultOptions() (options, error) {
 	o := options{maxRatio: DefaultMaxRatio, minDeltaSize: DefaultMinDeltaSize, level: DefaultLevel,
-		codec: CodecAuto, tool: "deltaglider-go/" + Version, concurrency: 4, secondary: vcdiff.SecondaryLZMA}
+		codec: CodecAuto, tool: "deltaglider-go/" + Version, concurrency: 4, secondary: vcdiff.SecondaryLZMA,
+		sourceMemory: DefaultSourceMemory}
 	if v := os.Getenv("DG_MAX_RATIO"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(r > 0 && r <= 1) {
@@ -157,6 +159,24 @@ func WithoutCache() Option {
 func WithTempDir(dir string) Option {
 	return func(o *options) error {
 		o.tempDir = dir
+		return nil
+	}
+}
+
+// WithSourceMemory sets how much memory the client may keep in references
+// read and indexed for the VCDIFF encoder between puts (default
+// DefaultSourceMemory; 0 keeps none). The encoder holds the whole
+// reference in memory plus its index (2 x the reference at level 9, the
+// default), and building that index is about a third of a put; kept, a
+// run of puts into one deltaspace builds it once, and concurrent puts
+// share it. A reference is kept for 30 s after its last use; one larger
+// than n is never kept.
+func WithSourceMemory(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("%w: source memory %d", ErrInvalidOption, n)
+		}
+		o.sourceMemory = n
 		return nil
 	}
 }
