@@ -58,6 +58,17 @@ func New(s store.Store, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// ReleaseSources drops the references the client keeps read and indexed
+// between puts (see WithSourceMemory), returning their memory to the
+// garbage collector now rather than after they have been idle for 30 s.
+// The client stays usable: later puts read and index their references
+// again.
+func (c *Client) ReleaseSources() {
+	if c.sources != nil {
+		c.sources.clear()
+	}
+}
+
 // Store returns the underlying store.
 func (c *Client) Store() store.Store { return c.s }
 

@@ -82,6 +82,7 @@ func newClient(t *testing.T, s store.Store, opts ...Option) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(cl.ReleaseSources)
 	return cl
 }
 

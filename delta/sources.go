@@ -134,3 +134,16 @@ func (sc *sourceCache) shrink(keep *sourceEntry) {
 		sc.remove(lru)
 	}
 }
+
+// clear drops every kept source.
+func (sc *sourceCache) clear() {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	for _, e := range sc.entries {
+		select {
+		case <-e.ready:
+			sc.remove(e)
+		default: // being built: its builder keeps or drops it
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/deltaglider-go/deltaglider/store"
 	"github.com/deltaglider-go/deltaglider/vcdiff"
 )
 
@@ -124,4 +125,26 @@ func TestPutsShareTheReference(t *testing.T) {
 		put(t, shared, ts.bucket, "sh/new1.zip", ws[1])
 		mustGet(t, newClient(t, ts.s), ts.bucket, "sh/new1.zip", ws[1])
 	})
+}
+
+// TestReleaseSources: ReleaseSources empties the kept references and the
+// client goes on working.
+func TestReleaseSources(t *testing.T) {
+	c := newClient(t, store.NewMemory())
+	ctx := context.Background()
+	if err := c.Store().CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	vs := versions(33, 3, 200<<10)
+	put(t, c, "bkt", "r/a.zip", vs[0])
+	put(t, c, "bkt", "r/b.zip", vs[1])
+	if len(c.sources.entries) != 1 || c.sources.used == 0 {
+		t.Fatalf("%d sources, %d bytes kept after two puts", len(c.sources.entries), c.sources.used)
+	}
+	c.ReleaseSources()
+	if len(c.sources.entries) != 0 || c.sources.used != 0 {
+		t.Fatalf("%d sources, %d bytes kept after ReleaseSources", len(c.sources.entries), c.sources.used)
+	}
+	put(t, c, "bkt", "r/c.zip", vs[2])
+	mustGet(t, c, "bkt", "r/c.zip", vs[2])
 }

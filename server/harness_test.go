@@ -70,6 +70,7 @@ func newHarness(t testing.TB, opts ...func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(dc.ReleaseSources)
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("SERVE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))

@@ -669,8 +669,7 @@ func TestStreamingPutBoundedMemory(t *testing.T) {
 	ctx := context.Background()
 	h.mkBucket(t, "stream")
 	runtime.GC()
-	// Other tests' clients may still hold indexed references (delta's
-	// source cache keeps them for 30 s): count only what this request adds.
+	// Count only what this request adds to what the process holds.
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
 	var peak uint64

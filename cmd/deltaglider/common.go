@@ -249,6 +249,9 @@ func (s *session) close() {
 	if s.rep != nil {
 		s.rep.finishBar()
 	}
+	if s.dc != nil {
+		s.dc.ReleaseSources() // the command is over (tests run many in one process)
+	}
 	if s.fs != nil {
 		s.fs.Close()
 	}
