@@ -49,6 +49,13 @@ func defaultOptions() (options, error) {
 		}
 		o.maxRatio = r
 	}
+	if v := os.Getenv("DG_SOURCE_MEMORY_MB"); v != "" {
+		mb, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || mb < 0 || mb > 1<<30 {
+			return o, fmt.Errorf("%w: DG_SOURCE_MEMORY_MB=%q (want a whole number of MiB, 0 to keep no references in memory)", ErrInvalidOption, v)
+		}
+		o.sourceMemory = mb << 20
+	}
 	return o, nil
 }
 
@@ -165,7 +172,7 @@ func WithTempDir(dir string) Option {
 
 // WithSourceMemory sets how much memory the client may keep in references
 // read and indexed for the VCDIFF encoder between puts (default
-// DefaultSourceMemory; 0 keeps none). The encoder holds the whole
+// DefaultSourceMemory, or DG_SOURCE_MEMORY_MB MiB; 0 keeps none). The encoder holds the whole
 // reference in memory plus its index (2 x the reference at level 9, the
 // default), and building that index is about a third of a put; kept, a
 // run of puts into one deltaspace builds it once, and concurrent puts

@@ -15,7 +15,7 @@ import (
 func TestOptionsAndEnv(t *testing.T) {
 	s := store.NewMemory()
 	for _, o := range []Option{WithMaxRatio(0), WithMaxRatio(1.5), WithLevel(0), WithLevel(10), WithMinDeltaSize(-1),
-		WithCodec("zstd"), WithConcurrency(0)} {
+		WithCodec("zstd"), WithConcurrency(0), WithSourceMemory(-1)} {
 		if _, err := New(s, WithoutCache(), o); err == nil {
 			t.Error("invalid option accepted")
 		}
@@ -23,6 +23,21 @@ func TestOptionsAndEnv(t *testing.T) {
 	if _, err := New(nil); !errors.Is(err, ErrInvalidOption) {
 		t.Errorf("nil store: %v", err)
 	}
+	for _, v := range []string{"-1", "lots", "1.5"} {
+		t.Setenv("DG_SOURCE_MEMORY_MB", v)
+		if _, err := New(s, WithoutCache()); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("DG_SOURCE_MEMORY_MB=%s: %v", v, err)
+		}
+	}
+	t.Setenv("DG_SOURCE_MEMORY_MB", "0")
+	if c, err := New(s, WithoutCache()); err != nil || c.sources != nil {
+		t.Errorf("DG_SOURCE_MEMORY_MB=0 still keeps references (%v)", err)
+	}
+	t.Setenv("DG_SOURCE_MEMORY_MB", "64")
+	if c, err := New(s, WithoutCache()); err != nil || c.sources == nil || c.sources.budget != 64<<20 {
+		t.Errorf("DG_SOURCE_MEMORY_MB=64: %v", err)
+	}
+	t.Setenv("DG_SOURCE_MEMORY_MB", "")
 	t.Setenv("DG_MAX_RATIO", "abc")
 	if _, err := New(s, WithoutCache()); !errors.Is(err, ErrInvalidOption) {
 		t.Errorf("DG_MAX_RATIO=abc: %v", err)
