@@ -2,6 +2,7 @@ package vcdiff
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 )
 
@@ -256,6 +257,44 @@ func addrCost(c *addrCache, addr, here uint64) int {
 		}
 	}
 	return best
+}
+
+// minValue is the least value a COPY or RUN must have to be taken: the
+// constant minValue, or with repFree (the patch will be LZMA-compressed)
+// more in a window of low byte entropy. LZMA stores such ADD bytes (text,
+// SQL) in a fraction of a byte each and finds their repeats within its own
+// window, so a short COPY that cuts them up saves less than its length:
+// the threshold climbs from minValue+1 at 6.4 bits a byte (executables) to
+// 20 at 5 bits and below (text), measured on the corpus's esbuild
+// binaries, typescript tars and SQL dumps (docs/BENCHMARKS.md); windows of
+// 7.5 bits and more (compressed data) keep minValue.
+func (m *matcher) minValue() int {
+	if !m.repFree || len(m.tgt) < 4096 {
+		return minValue
+	}
+	var hist [256]int
+	k := 0
+	for i := 0; i < len(m.tgt); i += 16 {
+		hist[m.tgt[i]]++
+		k++
+	}
+	h := 0.0
+	for _, c := range hist {
+		if c > 0 {
+			q := float64(c) / float64(k)
+			h -= q * math.Log2(q)
+		}
+	}
+	const lowH, highH, lowMin = 5.0, 6.4, 20
+	switch {
+	case h >= 7.5:
+		return minValue
+	case h >= highH:
+		return minValue + 1
+	case h <= lowH:
+		return lowMin
+	}
+	return lowMin - int((h-lowH)/(highH-lowH)*float64(lowMin-minValue-1))
 }
 
 // srcValue is value for a COPY from source offset sp.
@@ -607,6 +646,7 @@ func (m *matcher) emit(c match) {
 func (m *matcher) parse() {
 	n := len(m.tgt)
 	p := m.p
+	minValue := m.minValue()
 	i := 0
 	for i+4 <= n {
 		c := m.findBest(i)
