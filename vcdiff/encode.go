@@ -122,9 +122,10 @@ func WithTargetSize(n int64) EncoderOption {
 // the short copies between changed bytes. In windows of low byte entropy
 // (text, SQL) the parse instead asks more of a COPY before taking it
 // (see matcher.minValue): LZMA stores those bytes well as ADDs. Together,
-// on the corpus: 15-17 % smaller LZMA patches on the esbuild binaries,
-// 8-15 % on the SQL dumps and 5-12 % on the typescript tars, and no change
-// on zips and compressed tarballs. DJW, an
+// on the corpus at the default level: about 17 % smaller LZMA patches on
+// the esbuild binaries, 14 % on the SQL dumps and 11 % on the typescript
+// tars, and no change on zips and compressed tarballs
+// (docs/BENCHMARKS.md). DJW, an
 // order-0 Huffman coder, does not gain from repeats, so its hint changes
 // nothing. The trial costs a second pass over the window's instructions
 // and two deflates of its sections.
