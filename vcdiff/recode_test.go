@@ -439,6 +439,34 @@ func TestRecodeCorpus(t *testing.T) {
 	}
 }
 
+// hintRatio encodes tgt against src at the default level without and with
+// WithSecondaryHint(SecondaryLZMA), recodes both with LZMA, has our decoder
+// and stock xdelta3 apply every plain and recoded patch, and returns the
+// hinted LZMA patch's size over the unhinted one's.
+func hintRatio(t *testing.T, xd, dir, srcPath string, src, tgt []byte) float64 {
+	t.Helper()
+	sizes := map[bool]int{}
+	for _, hint := range []bool{false, true} {
+		opts := []EncoderOption{}
+		if hint {
+			opts = append(opts, WithSecondaryHint(SecondaryLZMA))
+		}
+		plain, err := Encode(nil, src, tgt, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := Recode(nil, plain, WithRecodeSecondary(SecondaryLZMA))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcCheck(t, xd, dir, plain, srcPath, src, tgt)
+		rcCheck(t, xd, dir, rec, srcPath, src, tgt)
+		sizes[hint] = len(rec)
+		t.Logf("hint %v: target %d bytes, plain patch %d, LZMA %d", hint, len(tgt), len(plain), len(rec))
+	}
+	return float64(sizes[true]) / float64(sizes[false])
+}
+
 // TestSecondaryHintCorpus: a patch encoded for LZMA (WithSecondaryHint)
 // and then recoded with LZMA is much smaller on an executable, whose code
 // moved by a few bytes everywhere, than the same encode without the hint
@@ -465,26 +493,7 @@ func TestSecondaryHintCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sizes := map[bool]int{}
-			for _, hint := range []bool{false, true} {
-				opts := []EncoderOption{}
-				if hint {
-					opts = append(opts, WithSecondaryHint(SecondaryLZMA))
-				}
-				plain, err := Encode(nil, src, tgt, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec, err := Recode(nil, plain, WithRecodeSecondary(SecondaryLZMA))
-				if err != nil {
-					t.Fatal(err)
-				}
-				rcCheck(t, xd, dir, plain, files[0], src, tgt)
-				rcCheck(t, xd, dir, rec, files[0], src, tgt)
-				sizes[hint] = len(rec)
-				t.Logf("hint %v: plain %d bytes, LZMA %d bytes", hint, len(plain), len(rec))
-			}
-			if r := float64(sizes[true]) / float64(sizes[false]); r > c.most {
+			if r := hintRatio(t, xd, dir, files[0], src, tgt); r > c.most {
 				t.Errorf("LZMA patch encoded with the hint is %.3f x the one without (want at most %.3f)", r, c.most)
 			}
 		})
@@ -532,25 +541,7 @@ func TestSecondaryHintText(t *testing.T) {
 	if err := os.WriteFile(srcPath, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sizes := map[bool]int{}
-	for _, hint := range []bool{false, true} {
-		opts := []EncoderOption{WithConcurrency(2)}
-		if hint {
-			opts = append(opts, WithSecondaryHint(SecondaryLZMA))
-		}
-		plain, err := Encode(nil, src, tgt, opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := Recode(nil, plain, WithRecodeSecondary(SecondaryLZMA))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcCheck(t, xd, dir, rec, srcPath, src, tgt)
-		sizes[hint] = len(rec)
-		t.Logf("hint %v: %d bytes of text, plain patch %d, LZMA %d", hint, len(tgt), len(plain), len(rec))
-	}
-	if r := float64(sizes[true]) / float64(sizes[false]); r > 0.97 {
+	if r := hintRatio(t, xd, dir, srcPath, src, tgt); r > 0.97 {
 		t.Errorf("text: LZMA patch with the hint is %.3f x the one without, want at most 0.97", r)
 	}
 }
