@@ -263,32 +263,51 @@ func (e *Encoder) Reset(dst io.Writer, source io.ReaderAt, sourceSize int64) err
 	e.wroteHeader = false
 	e.err = nil
 	e.closed = false
-	if sourceSize < 0 {
-		return fmt.Errorf("%w: negative source size %d", ErrInvalidOption, sourceSize)
+	sourceSize, err := checkSourceSize(source, sourceSize)
+	if err != nil {
+		return err
 	}
-	if source == nil {
-		sourceSize = 0
-	}
-	if sourceSize > maxEncodeSource || int64(int(sourceSize)) != sourceSize {
-		return fmt.Errorf("%w: source of %d bytes (the encoder holds the source in memory; max %d)",
-			ErrLimit, sourceSize, int64(maxEncodeSource))
-	}
-	if int64(cap(e.srcBuf)) >= sourceSize {
-		e.srcBuf = e.srcBuf[:sourceSize]
-	} else {
-		e.srcBuf = makeHuge[byte](int(sourceSize))
-	}
-	if sourceSize > 0 {
-		n, err := source.ReadAt(e.srcBuf, 0)
-		if n < len(e.srcBuf) {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = fmt.Errorf("%w: read %d of %d bytes", ErrSourceTooShort, n, sourceSize)
-			}
-			e.err = fmt.Errorf("vcdiff: reading source: %w", err)
-			return e.err
-		}
+	if e.srcBuf, err = readSource(e.srcBuf, source, sourceSize); err != nil {
+		e.err = err
+		return e.err
 	}
 	return e.setSource(e.srcBuf)
+}
+
+// checkSourceSize validates the size of a source the encoder is to hold
+// in memory and returns it (0 for a nil source).
+func checkSourceSize(source io.ReaderAt, size int64) (int64, error) {
+	if size < 0 {
+		return 0, fmt.Errorf("%w: negative source size %d", ErrInvalidOption, size)
+	}
+	if source == nil {
+		size = 0
+	}
+	if size > maxEncodeSource || int64(int(size)) != size {
+		return 0, fmt.Errorf("%w: source of %d bytes (the encoder holds the source in memory; max %d)",
+			ErrLimit, size, int64(maxEncodeSource))
+	}
+	return size, nil
+}
+
+// readSource reads size bytes of source from offset 0 into buf, reused
+// when it is big enough, else into a new huge-page buffer.
+func readSource(buf []byte, source io.ReaderAt, size int64) ([]byte, error) {
+	if int64(cap(buf)) >= size {
+		buf = buf[:size]
+	} else {
+		buf = makeHuge[byte](int(size))
+	}
+	if size > 0 {
+		n, err := source.ReadAt(buf, 0)
+		if n < len(buf) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = fmt.Errorf("%w: read %d of %d bytes", ErrSourceTooShort, n, size)
+			}
+			return buf, fmt.Errorf("vcdiff: reading source: %w", err)
+		}
+	}
+	return buf, nil
 }
 
 func (e *Encoder) setSource(src []byte) error {

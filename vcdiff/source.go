@@ -1,7 +1,6 @@
 package vcdiff
 
 import (
-	"errors"
 	"fmt"
 	"io"
 )
@@ -28,26 +27,13 @@ func NewSource(r io.ReaderAt, size int64, level int) (*Source, error) {
 	if level < MinLevel || level > BestLevel {
 		return nil, fmt.Errorf("%w: level %d (want %d..%d)", ErrInvalidOption, level, MinLevel, BestLevel)
 	}
-	if size < 0 {
-		return nil, fmt.Errorf("%w: negative source size %d", ErrInvalidOption, size)
-	}
-	if r == nil {
-		size = 0
-	}
-	if size > maxEncodeSource || int64(int(size)) != size {
-		return nil, fmt.Errorf("%w: source of %d bytes (the encoder holds the source in memory; max %d)",
-			ErrLimit, size, int64(maxEncodeSource))
+	size, err := checkSourceSize(r, size)
+	if err != nil {
+		return nil, err
 	}
 	s := &Source{level: level}
-	if size > 0 {
-		s.src = makeHuge[byte](int(size))
-		n, err := r.ReadAt(s.src, 0)
-		if n < len(s.src) {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = fmt.Errorf("%w: read %d of %d bytes", ErrSourceTooShort, n, size)
-			}
-			return nil, fmt.Errorf("vcdiff: reading source: %w", err)
-		}
+	if s.src, err = readSource(nil, r, size); err != nil {
+		return nil, err
 	}
 	p := &levelTable[level]
 	if err := s.idx.build(s.src, p.srcStep, p.srcWays, p.srcLen); err != nil {
@@ -81,7 +67,6 @@ func NewEncoderSource(dst io.Writer, s *Source, opts ...EncoderOption) (*Encoder
 	if e.opts.level != s.level {
 		return nil, fmt.Errorf("%w: level %d for a source indexed at level %d", ErrInvalidOption, e.opts.level, s.level)
 	}
-	e.drain(false)
 	e.dst = dst
 	e.src, e.idx = s.src, &s.idx
 	return e, nil
