@@ -19,10 +19,10 @@ type windowEncoder struct {
 	// (matcher.repFree), the window's addresses are also tried all in HERE
 	// mode, and the sections that deflate smaller are kept. The rest is
 	// for that trial.
-	hereTrial           bool
-	data2, inst2, addr2 []byte
-	fw                  *flate.Writer
-	count               byteCounter
+	hereTrial    bool
+	inst2, addr2 []byte
+	fw           *flate.Writer
+	count        byteCounter
 }
 
 // addInstLen is the instruction-section size of a lone ADD of size a.
@@ -85,7 +85,7 @@ func (w *windowEncoder) encode(out []byte, p *levelParams, src []byte, idx *sour
 	if w.hereTrial && len(ops) > 0 {
 		// The data section is the same either way; only the
 		// instructions and addresses differ.
-		w.data2, w.inst2, w.addr2 = w.sections(ops, tgt, segPos, segLen, dataLen, w.data2, w.inst2, w.addr2, true)
+		_, w.inst2, w.addr2 = w.sections(ops, tgt, segPos, segLen, dataLen, nil, w.inst2, w.addr2, true)
 		if w.deflated(w.inst2, w.addr2) < w.deflated(inst, addrs) {
 			inst, w.inst2 = w.inst2, inst
 			addrs, w.addr2 = w.addr2, addrs
