@@ -169,11 +169,18 @@ func (c *Client) resolveOpen(ctx context.Context, bucket, key string, opts GetOp
 			return r, nil, err
 		}
 		again, rerr := c.resolve(ctx, bucket, key)
-		if rerr != nil || (again.oi.Key == r.oi.Key && again.oi.ETag == r.oi.ETag && maps.Equal(again.oi.Metadata, r.oi.Metadata)) {
+		if rerr != nil || (again.oi.Key == r.oi.Key && sameVersion(again.oi, r.oi)) {
 			return r, nil, err // nothing changed: the error stands
 		}
 		r = again
 	}
+}
+
+// sameVersion reports whether two descriptions of one stored object are of
+// the same version: same ETag and same metadata (which names the reference
+// and the checksums a body is read with).
+func sameVersion(a, b store.ObjectInfo) bool {
+	return a.ETag == b.ETag && maps.Equal(a.Metadata, b.Metadata)
 }
 
 // getStored opens bytes of the stored object r describes, failing with
@@ -184,7 +191,7 @@ func (c *Client) getStored(ctx context.Context, r *resolved, off, n int64) (io.R
 	if err != nil {
 		return nil, err
 	}
-	if oi.ETag != r.oi.ETag || !maps.Equal(oi.Metadata, r.oi.Metadata) {
+	if !sameVersion(oi, r.oi) {
 		body.Close()
 		return nil, fmt.Errorf("%w: %s was replaced while being opened", store.ErrObjectChanged, r.oi.Key)
 	}
