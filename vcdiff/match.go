@@ -24,6 +24,7 @@ type levelParams struct {
 	probeIn   int  // probe the source inside emitted matches shorter than this
 	probeRate int  // ... but in a window where under this % of such probes pay, only one in probeSample (0: always)
 	local     int  // chain depth of the local source search (0: off)
+	localWide bool // ... after a source COPY of any size, not just of localMinCopy bytes or more
 }
 
 // Compression levels. DefaultLevel is fast; BestLevel spends more CPU and
@@ -44,7 +45,7 @@ var levelTable = [BestLevel + 1]levelParams{
 	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 18, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, insMax: 256, probeIn: 24, probeRate: 20, local: 8},
 	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, insMax: 1024, probeIn: 48, local: 8},
 	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, insMax: 1024, probeIn: 64, local: 16},
-	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, insMax: 1024, probeIn: 128, local: 16},
+	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, insMax: 1024, probeIn: 128, local: 16, localWide: true},
 }
 
 // Match kinds.
@@ -128,6 +129,8 @@ type matcher struct {
 	lLo        int     // the hashed region is [lLo, lFront)
 	lFront     int
 	lastSrcLen int // size of the last source COPY emitted
+	localSpan  int // search up to this far past the last COPY (thresholds)
+	localMin   int // ... after a source COPY of this size or more
 	// repFree: the window's addresses may all be written in HERE mode for
 	// LZMA (windowEncoder.hereTrial), where a source COPY that keeps the
 	// last one's alignment (reps[0]) repeats its address value and costs
@@ -259,18 +262,29 @@ func addrCost(c *addrCache, addr, here uint64) int {
 	return best
 }
 
-// minValue is the least value a COPY or RUN must have to be taken: the
-// constant minValue, or with repFree (the patch will be LZMA-compressed)
-// more in a window of low byte entropy. LZMA stores such ADD bytes (text,
-// SQL) in a fraction of a byte each and finds their repeats within its own
-// window, so a short COPY that cuts them up saves less than its length:
-// the threshold climbs from minValue+1 at 6.4 bits a byte (executables) to
-// 20 at 5 bits and below (text), measured on the corpus's esbuild
-// binaries, typescript tars and SQL dumps (docs/BENCHMARKS.md); windows of
-// 7.5 bits and more (compressed data) keep minValue.
-func (m *matcher) minValue() int {
-	if !m.repFree || len(m.tgt) < 4096 {
-		return minValue
+// thresholds returns the least value a COPY or RUN must have to be taken,
+// and whether the local source search runs everywhere (findLocal).
+//
+// The threshold is the constant minValue, or with repFree (the patch will
+// be LZMA-compressed) more in a window of low byte entropy. LZMA stores
+// such ADD bytes (text, SQL) in a fraction of a byte each and finds their
+// repeats within its own window, so a short COPY that cuts them up saves
+// less than its length: the threshold climbs from minValue+1 at 6.4 bits a
+// byte (executables) to 20 at 5 bits and below (text), measured on the
+// corpus's esbuild binaries, typescript tars and SQL dumps
+// (docs/BENCHMARKS.md); windows of 7.5 bits and more (compressed data) keep
+// minValue.
+//
+// In compressed data (7.5 bits and more) the local search runs everywhere,
+// after a source COPY of any size, not just for localSpan bytes after one
+// of localMinCopy bytes or more: two versions of a .tgz, or of a zip
+// entry, share sparse 4-to-16-byte strings at slowly drifting source
+// offsets (where the two deflate streams happen to be in step), which only
+// a search around the last displacement finds. (The best level,
+// levelParams.localWide, runs it after a COPY of any size in every window.)
+func (m *matcher) thresholds() (minV int, wide bool) {
+	if len(m.tgt) < 4096 {
+		return minValue, wide
 	}
 	var hist [256]int
 	k := 0
@@ -285,16 +299,17 @@ func (m *matcher) minValue() int {
 			h -= q * math.Log2(q)
 		}
 	}
-	const lowH, highH, lowMin = 5.0, 6.4, 20
+	const lowH, highH, highestH, lowMin = 5.0, 6.4, 7.5, 20
+	wide = wide || h >= highestH
 	switch {
-	case h >= 7.5:
-		return minValue
+	case !m.repFree || h >= highestH:
+		return minValue, wide
 	case h >= highH:
-		return minValue + 1
+		return minValue + 1, wide
 	case h <= lowH:
-		return lowMin
+		return lowMin, wide
 	}
-	return lowMin - int((h-lowH)/(highH-lowH)*float64(lowMin-minValue-1))
+	return lowMin - int((h-lowH)/(highH-lowH)*float64(lowMin-minValue-1)), wide
 }
 
 // srcValue is value for a COPY from source offset sp.
@@ -646,7 +661,14 @@ func (m *matcher) emit(c match) {
 func (m *matcher) parse() {
 	n := len(m.tgt)
 	p := m.p
-	minValue := m.minValue()
+	minValue, wide := m.thresholds()
+	m.localSpan, m.localMin = localSpan, localMinCopy
+	if p.localWide {
+		m.localMin = 4
+	}
+	if wide {
+		m.localSpan, m.localMin = math.MaxInt, 4
+	}
 	i := 0
 	for i+4 <= n {
 		c := m.findBest(i)
@@ -761,7 +783,7 @@ func localHash(v uint64) uint64 {
 
 // findLocal runs the local source search at window offset i.
 func (m *matcher) findLocal(best *match, i int) {
-	if i-m.litStart > localSpan || m.lastSrcLen < localMinCopy || i+8 > len(m.tgt) {
+	if i-m.litStart > m.localSpan || m.lastSrcLen < m.localMin || i+8 > len(m.tgt) {
 		return
 	}
 	src := m.src

@@ -83,3 +83,50 @@ func TestLocalSearchAfterDeletions(t *testing.T) {
 		}
 	}
 }
+
+// sparseDrift returns n bytes made of random ADDs of 16-48 bytes, each
+// followed by 6-10 bytes copied from src at a displacement that drifts by a
+// few bytes from one copy to the next: what two versions of a deflate
+// stream share where they happen to be in step.
+func sparseDrift(r *rand.Rand, src []byte, n int) (tgt []byte, copied int) {
+	d := 0
+	for len(tgt) < n {
+		for range 16 + r.IntN(33) {
+			tgt = append(tgt, byte(r.Uint32()))
+		}
+		d += r.IntN(7) - 3
+		l := 6 + r.IntN(5)
+		at := len(tgt) + d
+		if at < 0 || at+l > len(src) {
+			break
+		}
+		tgt = append(tgt, src[at:at+l]...)
+		copied += l
+	}
+	return tgt, copied
+}
+
+// TestLocalSearchInCompressedData: in a window of compressed-looking data
+// the local search runs everywhere, after copies of any size, and finds
+// short copies at drifting displacements that neither the sparse index
+// nor the two recent displacements reach.
+func TestLocalSearchInCompressedData(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	src := make([]byte, 1<<20)
+	for i := range src {
+		src[i] = byte(r.Uint32())
+	}
+	tgt, copied := sparseDrift(r, src, len(src)-4096)
+	for lvl := MinLevel; lvl <= BestLevel; lvl++ {
+		p := levelTable[lvl]
+		if p.local == 0 {
+			continue
+		}
+		lit := literals(&p, src, tgt)
+		found := len(tgt) - lit
+		t.Logf("level %d: %d of %d copyable bytes covered", lvl, found, copied)
+		if found*2 < copied {
+			t.Errorf("level %d: %d of %d copyable bytes covered: expected more than half", lvl, found, copied)
+		}
+	}
+}
