@@ -283,14 +283,16 @@ func (d *lzma2Decoder) resetDict() {
 	d.pos, d.base = 0, 0
 }
 
+// fill16 sets every probability of p to its initial value.
+func fill16(p []uint16) {
+	for i := range p {
+		p[i] = lzmaProbInit
+	}
+}
+
 func (d *lzma2Decoder) resetState() {
 	d.state = 0
 	d.rep = [4]uint32{}
-	fill16 := func(p []uint16) {
-		for i := range p {
-			p[i] = lzmaProbInit
-		}
-	}
 	fill16(d.isMatch[:])
 	fill16(d.isRep[:])
 	fill16(d.isRepG0[:])

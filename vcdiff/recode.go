@@ -63,12 +63,15 @@ func WithRecodeSecondary(id int) RecodeOption {
 // to 9 (smallest); the default is DefaultRecodeLevel (6).
 //
 // LZMA: every level uses a 256 KiB dictionary like xdelta3 (one per
-// section type); levels 1-6 are currently the same, 7-9 also try three
-// literal/position settings (lc/lp/pb 3/0/2, 1/0/0, 4/0/0) whenever a
-// section type's stream starts, keeping the smallest (about 3x the CPU for
-// that section). Levels 1-6 store sections of 64 KiB or more with an
-// order-0 entropy above 7.99 bits per byte without trying LZMA (compressed
-// file contents: LZMA saved about 0.1 % on .tgz at 10x the time); 7-9 try.
+// section type). Levels 1-6 are currently the same: ulikunitz/xz's fast
+// greedy encoder, and sections of 64 KiB or more with an order-0 entropy
+// above 7.99 bits per byte are stored without trying LZMA (compressed file
+// contents: LZMA saved about 0.1 % on .tgz at 10x the time). Levels 7-9
+// use this package's optimal-parse encoder (lzmaEncoder: 4-12 % smaller
+// sections than levels 1-6 at about a quarter of their speed), try those
+// high-entropy sections too, and try three literal/position settings
+// (lc/lp/pb 3/0/2, 1/0/0, 4/0/0) whenever a section type's stream starts,
+// keeping the smallest (about 3x the CPU for that section).
 // DJW: the level is xdelta3's djw level for one section; 7-9 also try
 // several Huffman tables per section and keep the smallest result.
 func WithRecodeLevel(l int) RecodeOption {
@@ -85,6 +88,9 @@ func WithRecodeLevel(l int) RecodeOption {
 // (1 and 8 MiB) made the sql-dump and elf-esbuild patches 0.0-0.2 %
 // larger with ulikunitz/xz's match finder, and cost memory.
 const lzmaDict = 256 << 10
+
+// lzmaOptimalLevel is the lowest recode level that uses lzmaEncoder.
+const lzmaOptimalLevel = 7
 
 // lzmaParams returns the LZMA dictionary size and the literal/position
 // settings tried for a fresh stream at a level. (lzma.BinaryTree, the
@@ -175,7 +181,7 @@ func (r *Recoder) Reset(dst io.Writer) {
 		switch r.opts.secondary {
 		case SecondaryLZMA:
 			d, m := lzmaParams(r.opts.level)
-			r.enc[i] = newLZMASectionEncoder(d, m, r.opts.level <= 6)
+			r.enc[i] = newLZMASectionEncoder(d, m, r.opts.level <= 6, r.opts.level >= lzmaOptimalLevel)
 		case SecondaryDJW:
 			r.enc[i] = &djwSectionEncoder{level: r.opts.level}
 		default:

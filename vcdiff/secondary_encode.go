@@ -55,9 +55,9 @@ func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 
 // lzmaSectionEncoder is LZMA (ID 2): one LZMA2 stream per section type
 // that runs across all windows. Each kept section is the output of a sync
-// flush (Writer2.Flush, never Close), so it ends on a chunk boundary and
-// the dictionary and model carry over to the next window; the first kept
-// section also carries the xz stream header and block header.
+// flush (all input in whole chunks, no end marker), so it ends on a chunk
+// boundary and the dictionary and model carry over to the next one; the
+// first section also carries the xz stream header and block header.
 //
 // Whether to keep a section is decided after compressing it: if the stored
 // form would not be smaller than raw, its bytes are dropped, and since the
@@ -70,12 +70,41 @@ func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 type lzmaSectionEncoder struct {
 	dictCap int  // dictionary size
 	skipHot bool // store high-entropy sections without trying
+	optimal bool // use lzmaEncoder (optimal parse) instead of ulikunitz/xz's Writer2
 
 	props   []lzma.Properties // candidates for a fresh stream; the smallest wins
-	w       *lzma.Writer2
-	buf     *bytes.Buffer // w's output
-	started bool          // the xz headers have been written
-	stale   bool          // w holds data that was dropped: replace it before use
+	w       lzma2Writer
+	payload []byte // w's output for the last section
+	started bool   // the xz headers have been written
+	stale   bool   // w holds data that was dropped: replace it before use
+}
+
+// lzma2Writer is one LZMA2 stream: appendFlushed appends to dst the whole
+// chunks holding raw, continuing the stream.
+type lzma2Writer interface {
+	appendFlushed(dst, raw []byte) ([]byte, error)
+}
+
+// xzWriter2 is ulikunitz/xz's LZMA2 writer: Flush ends the chunks without
+// ending the stream.
+type xzWriter2 struct {
+	w   *lzma.Writer2
+	buf bytes.Buffer
+}
+
+func (x *xzWriter2) appendFlushed(dst, raw []byte) ([]byte, error) {
+	x.buf.Reset()
+	if _, err := x.w.Write(raw); err != nil {
+		return dst, err
+	}
+	if err := x.w.Flush(); err != nil {
+		return dst, err
+	}
+	return append(dst, x.buf.Bytes()...), nil
+}
+
+func (e *lzmaEncoder) appendFlushed(dst, raw []byte) ([]byte, error) {
+	return e.compress(dst, raw), nil
 }
 
 // lzmaDefaultProps are liblzma's and xdelta3's literal/position settings.
@@ -86,53 +115,56 @@ var lzmaDefaultProps = lzma.Properties{LC: 3, LP: 0, PB: 2}
 // sections, which hold short opcodes and varints.
 var lzmaTrialProps = []lzma.Properties{lzmaDefaultProps, {LC: 1, LP: 0, PB: 0}, {LC: 4, LP: 0, PB: 0}}
 
-func newLZMASectionEncoder(dictCap int, props []lzma.Properties, skipHot bool) *lzmaSectionEncoder {
-	return &lzmaSectionEncoder{dictCap: dictCap, props: props, skipHot: skipHot}
+func newLZMASectionEncoder(dictCap int, props []lzma.Properties, skipHot, optimal bool) *lzmaSectionEncoder {
+	return &lzmaSectionEncoder{dictCap: dictCap, props: props, skipHot: skipHot, optimal: optimal}
 }
 
-// compressFresh compresses raw with a new writer using props.
-func (e *lzmaSectionEncoder) compressFresh(raw []byte, props lzma.Properties) (*lzma.Writer2, *bytes.Buffer, error) {
-	buf := new(bytes.Buffer)
-	w, err := lzma.Writer2Config{DictCap: e.dictCap, Properties: &props}.NewWriter2(buf)
+// newWriter starts a new stream with props.
+func (e *lzmaSectionEncoder) newWriter(props lzma.Properties) (lzma2Writer, error) {
+	if e.optimal {
+		return newLZMAEncoder(e.dictCap, uint(props.LC), uint(props.LP), uint(props.PB)), nil
+	}
+	x := new(xzWriter2)
+	w, err := lzma.Writer2Config{DictCap: e.dictCap, Properties: &props}.NewWriter2(&x.buf)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if _, err := w.Write(raw); err != nil {
-		return nil, nil, err
-	}
-	if err := w.Flush(); err != nil {
-		return nil, nil, err
-	}
-	return w, buf, nil
+	x.w = w
+	return x, nil
 }
 
 func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
-	if len(raw) < minSecondarySection || (e.skipHot && incompressible(raw)) {
+	hot := len(raw) >= hotSection && incompressible(raw)
+	if len(raw) < minSecondarySection || (e.skipHot && hot) {
 		return dst, false, nil
 	}
 	if e.w == nil || e.stale {
-		e.w, e.buf, e.stale = nil, nil, false
-		for _, p := range e.props {
-			w, buf, err := e.compressFresh(raw, p)
+		e.w, e.stale = nil, false
+		props := e.props
+		if hot {
+			// Trials cannot change much in compressed data.
+			props = props[:1]
+		}
+		for _, p := range props {
+			w, err := e.newWriter(p)
+			if err == nil {
+				var out []byte
+				if out, err = w.appendFlushed(nil, raw); err == nil && (e.w == nil || len(out) < len(e.payload)) {
+					e.w, e.payload = w, out
+				}
+			}
 			if err != nil {
 				return dst, false, fmt.Errorf("vcdiff: LZMA2 writer: %w", err)
 			}
-			if e.w == nil || buf.Len() < e.buf.Len() {
-				e.w, e.buf = w, buf
-			}
 		}
 	} else {
-		e.buf.Reset()
-		_, err := e.w.Write(raw)
-		if err == nil {
-			err = e.w.Flush()
-		}
-		if err != nil {
+		var err error
+		if e.payload, err = e.w.appendFlushed(e.payload[:0], raw); err != nil {
 			e.stale = true
 			return dst, false, fmt.Errorf("vcdiff: LZMA2 writer: %w", err)
 		}
 	}
-	payload := e.buf.Bytes()
+	payload := e.payload
 	n := varintLen(uint64(len(raw))) + len(payload)
 	if !e.started {
 		n += xzHeadersLen

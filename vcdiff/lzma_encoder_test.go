@@ -1,0 +1,177 @@
+package vcdiff
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/ulikunitz/xz/lzma"
+)
+
+// lzmaEncodeSections compresses each section with one lzmaEncoder, as a
+// section stream, and returns the payloads (the first with the xz headers).
+func lzmaEncodeSections(sections [][]byte, lc, lp, pb uint) [][]byte {
+	e := newLZMAEncoder(lzmaDict, lc, lp, pb)
+	var out [][]byte
+	for i, s := range sections {
+		var p []byte
+		if i == 0 {
+			p = appendXZHeaders(p, lzmaDict)
+		}
+		out = append(out, e.compress(p, s))
+	}
+	return out
+}
+
+// checkLZMASections decodes payloads with this package's decoder and with
+// ulikunitz/xz's Reader2 and compares them with sections.
+func checkLZMASections(t *testing.T, sections, payloads [][]byte) {
+	t.Helper()
+	var s lzmaStream
+	for i, p := range payloads {
+		got, err := s.decode(p, len(sections[i]), nil)
+		if err != nil {
+			t.Fatalf("section %d: our decoder: %v", i, err)
+		}
+		if !bytes.Equal(got, sections[i]) {
+			t.Fatalf("section %d: our decoder: wrong bytes", i)
+		}
+	}
+	var q bytes.Buffer
+	q.Write(payloads[0][xzHeadersLen:])
+	r, err := lzma.Reader2Config{DictCap: lzmaDict}.NewReader2(&q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sec := range sections {
+		if i > 0 {
+			q.Write(payloads[i])
+		}
+		got := make([]byte, len(sec))
+		if _, err := io.ReadFull(r, got); err != nil {
+			t.Fatalf("section %d: Reader2: %v", i, err)
+		}
+		if !bytes.Equal(got, sec) {
+			t.Fatalf("section %d: Reader2: wrong bytes", i)
+		}
+	}
+}
+
+func TestLZMAEncoderRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	text := codeLike(r, 1<<20)
+	random := make([]byte, 300<<10)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	cases := map[string][][]byte{
+		"one byte":   {{7}},
+		"text":       {text},
+		"random":     {random},
+		"runs":       {bytes.Repeat([]byte{0}, 3<<20)},
+		"mixed":      {text[:100000], random[:70000], text[200000:900000], {1, 2}, random, text[:10]},
+		"many small": nil,
+	}
+	for i := 0; i < 300; i++ {
+		n := 1 + r.IntN(2000)
+		o := r.IntN(len(text) - n)
+		cases["many small"] = append(cases["many small"], text[o:o+n])
+	}
+	// One section whose stored chunks (random bytes) are followed by LZMA
+	// chunks, which must then reset the state.
+	cases["stored then lzma"] = [][]byte{slices.Concat(random[:200000], text[:500000], random[200000:], text[600000:700000])}
+	// Pieces of text, random bytes and runs in sections of random sizes.
+	for k := range 20 {
+		var secs [][]byte
+		for range 1 + r.IntN(8) {
+			var sec []byte
+			for range 1 + r.IntN(6) {
+				n := r.IntN(40000)
+				switch r.IntN(3) {
+				case 0:
+					o := r.IntN(len(text) - n)
+					sec = append(sec, text[o:o+n]...)
+				case 1:
+					o := r.IntN(len(random) - n)
+					sec = append(sec, random[o:o+n]...)
+				default:
+					sec = append(sec, bytes.Repeat([]byte{byte(r.Uint32())}, n)...)
+				}
+			}
+			if len(sec) > 0 {
+				secs = append(secs, sec)
+			}
+		}
+		if len(secs) > 0 {
+			cases[fmt.Sprintf("generated %d", k)] = secs
+		}
+	}
+	for name, secs := range cases {
+		for _, pr := range [][3]uint{{3, 0, 2}, {0, 0, 0}, {4, 0, 0}, {1, 2, 1}} {
+			payloads := lzmaEncodeSections(secs, pr[0], pr[1], pr[2])
+			raw, packed := 0, 0
+			for i := range secs {
+				raw += len(secs[i])
+				packed += len(payloads[i])
+			}
+			t.Logf("%s %v: %d -> %d bytes", name, pr, raw, packed)
+			checkLZMASections(t, secs, payloads)
+		}
+	}
+}
+
+// TestLZMAEncoderVsWriter2 compares sizes on a corpus section dump if one is named.
+func TestLZMAEncoderVsWriter2(t *testing.T) {
+	f := os.Getenv("DG_LZMA_FILE")
+	if f == "" {
+		t.Skip("DG_LZMA_FILE not set")
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloads := lzmaEncodeSections([][]byte{b}, 3, 0, 2)
+	checkLZMASections(t, [][]byte{b}, payloads)
+	var buf bytes.Buffer
+	w, _ := lzma.Writer2Config{DictCap: lzmaDict}.NewWriter2(&buf)
+	w.Write(b)
+	w.Flush()
+	t.Logf("%s: %d bytes -> ours %d, Writer2 %d", f, len(b), len(payloads[0]), buf.Len()+xzHeadersLen)
+}
+
+func BenchmarkLZMAEncoder(b *testing.B) {
+	f := os.Getenv("DG_LZMA_FILE")
+	if f == "" {
+		b.Skip("DG_LZMA_FILE not set")
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		newLZMAEncoder(lzmaDict, 3, 0, 2).compress(nil, data)
+	}
+}
+
+func BenchmarkLZMAWriter2(b *testing.B) {
+	f := os.Getenv("DG_LZMA_FILE")
+	if f == "" {
+		b.Skip("DG_LZMA_FILE not set")
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var buf bytes.Buffer
+		w, _ := lzma.Writer2Config{DictCap: lzmaDict}.NewWriter2(&buf)
+		w.Write(data)
+		w.Flush()
+	}
+}
