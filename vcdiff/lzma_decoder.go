@@ -258,6 +258,12 @@ type lzma2Decoder struct {
 	state      uint32
 	rep        [4]uint32
 
+	lzmaModel
+}
+
+// lzmaModel holds LZMA's adaptive probabilities, as the decoder and the
+// encoder (lzmaEncoder) both keep them.
+type lzmaModel struct {
 	// The per-state tables have 16 rows, not 12, so that indexing with
 	// state&15 needs no bounds check (state is always < 12).
 	isMatch    [16 << lzmaPosBitsMax]uint16
@@ -274,8 +280,27 @@ type lzma2Decoder struct {
 	literal    []uint16 // 0x300 << (lc+lp), at most 0x300 << 4, and 0x100 of slack
 }
 
+// reset sets every probability to its initial value, with lc+lp literal
+// context bits.
+func (m *lzmaModel) reset(lclp uint32) {
+	fill16(m.isMatch[:])
+	fill16(m.isRep[:])
+	fill16(m.isRepG0[:])
+	fill16(m.isRepG1[:])
+	fill16(m.isRepG2[:])
+	fill16(m.isRep0Long[:])
+	for i := range m.posSlot {
+		fill16(m.posSlot[i][:])
+	}
+	fill16(m.posSpecial[:])
+	fill16(m.align[:])
+	fill16(m.literal[:0x300<<lclp])
+	m.lenDec.reset()
+	m.repLenDec.reset()
+}
+
 func newLZMA2Decoder(dictSize int) *lzma2Decoder {
-	return &lzma2Decoder{dictSize: dictSize, literal: make([]uint16, 0x300<<4+0x100)}
+	return &lzma2Decoder{dictSize: dictSize, lzmaModel: lzmaModel{literal: make([]uint16, 0x300<<4+0x100)}}
 }
 
 // resetDict forgets all history (a new stream).
@@ -293,20 +318,7 @@ func fill16(p []uint16) {
 func (d *lzma2Decoder) resetState() {
 	d.state = 0
 	d.rep = [4]uint32{}
-	fill16(d.isMatch[:])
-	fill16(d.isRep[:])
-	fill16(d.isRepG0[:])
-	fill16(d.isRepG1[:])
-	fill16(d.isRepG2[:])
-	fill16(d.isRep0Long[:])
-	for i := range d.posSlot {
-		fill16(d.posSlot[i][:])
-	}
-	fill16(d.posSpecial[:])
-	fill16(d.align[:])
-	fill16(d.literal[:0x300<<(d.lc+d.lp)])
-	d.lenDec.reset()
-	d.repLenDec.reset()
+	d.lzmaModel.reset(d.lc + d.lp)
 }
 
 func (d *lzma2Decoder) setProps(p byte) error {

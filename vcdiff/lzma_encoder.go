@@ -39,15 +39,9 @@ type lzmaEncoder struct {
 	ring  int
 
 	// Model.
-	state                                    uint32
-	reps                                     [4]uint32
-	isMatch, isRep0Long                      [lzmaStates << lzmaPosBitsMax]uint16
-	isRep, isRepG0, isRepG1, isRepG2         [lzmaStates]uint16
-	posSlot                                  [lzmaLenToPos][64]uint16
-	posSpecial                               [1 + lzmaFullDist - lzmaEndPosModel]uint16
-	align                                    [1 << lzmaAlignBits]uint16
-	lenEnc, repLenEnc                        lzmaLenDecoder
-	literal                                  []uint16
+	state uint32
+	reps  [4]uint32
+	lzmaModel
 	needDictReset, needProps, needStateReset bool
 
 	// Prices, refreshed every pricesEvery symbols.
@@ -148,13 +142,13 @@ func newLZMAEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
 	ring := 1 << bits.Len(uint(dictCap-1))
 	e := &lzmaEncoder{
 		lc: lc, lp: lp, pb: pb, dictCap: dictCap, depth: 48, nice: 128,
-		head2:   make([]int32, 1<<16),
-		head3:   make([]int32, 1<<16),
-		head4:   make([]int32, 1<<lzmaHash4Bits),
-		prev:    make([]int32, ring),
-		ring:    ring,
-		literal: make([]uint16, 0x300<<(lc+lp)),
-		nodes:   make([]optNode, lzmaOptMax+lzmaMaxLen+2),
+		head2:     make([]int32, 1<<16),
+		head3:     make([]int32, 1<<16),
+		head4:     make([]int32, 1<<lzmaHash4Bits),
+		prev:      make([]int32, ring),
+		ring:      ring,
+		lzmaModel: lzmaModel{literal: make([]uint16, 0x300<<(lc+lp))},
+		nodes:     make([]optNode, lzmaOptMax+lzmaMaxLen+2),
 	}
 	e.needDictReset, e.needProps = true, true
 	e.resetState()
@@ -164,20 +158,7 @@ func newLZMAEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
 func (e *lzmaEncoder) resetState() {
 	e.state = 0
 	e.reps = [4]uint32{}
-	fill16(e.isMatch[:])
-	fill16(e.isRep0Long[:])
-	fill16(e.isRep[:])
-	fill16(e.isRepG0[:])
-	fill16(e.isRepG1[:])
-	fill16(e.isRepG2[:])
-	for i := range e.posSlot {
-		fill16(e.posSlot[i][:])
-	}
-	fill16(e.posSpecial[:])
-	fill16(e.align[:])
-	fill16(e.literal)
-	e.lenEnc.reset()
-	e.repLenEnc.reset()
+	e.lzmaModel.reset(uint32(e.lc + e.lp))
 	e.sincePrices = pricesEvery
 }
 
@@ -364,31 +345,35 @@ func (e *lzmaEncoder) posState(pos int) uint32 {
 	return uint32(e.streamPos(pos)) & (1<<e.pb - 1)
 }
 
-func literalPrice(probs []uint16, matched bool, matchByte, c uint32) uint32 {
-	price := uint32(0)
-	sym := c | 0x100
-	if !matched {
-		for m := uint32(1); m < 0x100; {
-			b := sym >> 7 & 1
-			price += bitPrice(probs[m], b)
-			m = m<<1 | b
-			sym <<= 1
-		}
-		return price
-	}
-	offs := uint32(0x100)
+// literalBits returns the probability indexes, in a literal coder, of the
+// eight bits of c, most significant first: plain, or matched against
+// matchByte (after a match, until a bit differs from matchByte's).
+func literalBits(matched bool, matchByte, c uint32) (idx [8]uint32) {
 	m := uint32(1)
-	for i := 7; i >= 0; i-- {
+	offs := uint32(0)
+	if matched {
+		offs = 0x100
+	}
+	for i := range 8 {
 		matchByte <<= 1
-		mb := matchByte & offs
-		b := c >> uint(i) & 1
-		price += bitPrice(probs[offs+mb+m], b)
+		x := matchByte & offs
+		b := c >> uint(7-i) & 1
+		idx[i] = offs + x + m
 		m = m<<1 | b
 		if b != 0 {
-			offs &= mb
+			offs &= x
 		} else {
-			offs &= ^mb
+			offs &= ^x
 		}
+	}
+	return idx
+}
+
+func literalPrice(probs []uint16, matched bool, matchByte, c uint32) uint32 {
+	idx := literalBits(matched, matchByte, c)
+	price := uint32(0)
+	for i, k := range idx {
+		price += bitPrice(probs[k], c>>uint(7-i)&1)
 	}
 	return price
 }
@@ -396,8 +381,8 @@ func literalPrice(probs []uint16, matched bool, matchByte, c uint32) uint32 {
 func (e *lzmaEncoder) updatePrices() {
 	e.sincePrices = 0
 	for ps := range 1 << e.pb {
-		lenCoderPrices(&e.lenEnc, ps, e.lenPrices[ps][:])
-		lenCoderPrices(&e.repLenEnc, ps, e.repLenPrices[ps][:])
+		lenCoderPrices(&e.lenDec, ps, e.lenPrices[ps][:])
+		lenCoderPrices(&e.repLenDec, ps, e.repLenPrices[ps][:])
 	}
 	for lp := range lzmaLenToPos {
 		for s := range 64 {
@@ -668,29 +653,12 @@ func (e *lzmaEncoder) encode(s *optNode, pos int) {
 		rc.bit(&e.isMatch[st<<lzmaPosBitsMax+ps], 0)
 		probs := e.literalProbs(pos)
 		c := uint32(b[pos])
-		if st < 7 {
-			m := uint32(1)
-			for i := 7; i >= 0; i-- {
-				bit := c >> uint(i) & 1
-				rc.bit(&probs[m], bit)
-				m = m<<1 | bit
-			}
-		} else {
-			mb := uint32(b[pos-int(e.reps[0])-1])
-			offs := uint32(0x100)
-			m := uint32(1)
-			for i := 7; i >= 0; i-- {
-				mb <<= 1
-				x := mb & offs
-				bit := c >> uint(i) & 1
-				rc.bit(&probs[offs+x+m], bit)
-				m = m<<1 | bit
-				if bit != 0 {
-					offs &= x
-				} else {
-					offs &= ^x
-				}
-			}
+		var mb uint32
+		if st >= 7 {
+			mb = uint32(b[pos-int(e.reps[0])-1])
+		}
+		for i, k := range literalBits(st >= 7, mb, c) {
+			rc.bit(&probs[k], c>>uint(7-i)&1)
 		}
 		e.state = litState(st)
 		return
@@ -699,7 +667,7 @@ func (e *lzmaEncoder) encode(s *optNode, pos int) {
 	switch {
 	case s.kind == symMatch:
 		rc.bit(&e.isRep[st], 0)
-		e.encodeLen(&e.lenEnc, int(s.len), ps)
+		e.encodeLen(&e.lenDec, int(s.len), ps)
 		lp := lenToPos(int(s.len))
 		d := s.dist
 		slot := distSlot(d)
@@ -739,7 +707,7 @@ func (e *lzmaEncoder) encode(s *optNode, pos int) {
 			copy(e.reps[1:r+1], e.reps[:r])
 			e.reps[0] = d
 		}
-		e.encodeLen(&e.repLenEnc, int(s.len), ps)
+		e.encodeLen(&e.repLenDec, int(s.len), ps)
 		e.state = repState(st)
 	}
 }

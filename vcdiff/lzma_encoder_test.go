@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/deltaglider-go/deltaglider/internal/testtool"
+
 	"github.com/ulikunitz/xz/lzma"
 )
 
@@ -124,26 +126,48 @@ func TestLZMAEncoderRoundTrip(t *testing.T) {
 	}
 }
 
-// TestLZMAEncoderVsWriter2 compares sizes on a corpus section dump if one is named.
-func TestLZMAEncoderVsWriter2(t *testing.T) {
-	f := os.Getenv("DG_LZMA_FILE")
-	if f == "" {
-		t.Skip("DG_LZMA_FILE not set")
+// TestLZMAEncoderCorpus: on a real patch (esbuild, first to last
+// version, level 9 with the LZMA hint), recoding with the optimal-parse
+// encoder (recode level 9) stores at most 0.95 x what ulikunitz/xz's
+// Writer2 (level 6) does; stock xdelta3 -d and Decode apply both.
+func TestLZMAEncoderCorpus(t *testing.T) {
+	xd := testtool.Tool(t, "xdelta3")
+	files := testtool.Series(t, "elf-esbuild")
+	if len(files) < 2 {
+		testtool.Missing(t, "elf-esbuild has fewer than 2 versions")
 	}
-	b, err := os.ReadFile(f)
+	src, err := os.ReadFile(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	payloads := lzmaEncodeSections([][]byte{b}, 3, 0, 2)
-	checkLZMASections(t, [][]byte{b}, payloads)
-	var buf bytes.Buffer
-	w, _ := lzma.Writer2Config{DictCap: lzmaDict}.NewWriter2(&buf)
-	w.Write(b)
-	w.Flush()
-	t.Logf("%s: %d bytes -> ours %d, Writer2 %d", f, len(b), len(payloads[0]), buf.Len()+xzHeadersLen)
+	tgt, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Encode(nil, src, tgt, WithLevel(BestLevel), WithSecondaryHint(SecondaryLZMA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	size := map[int]int{}
+	for _, level := range []int{DefaultRecodeLevel, BestRecodeLevel} {
+		rec, err := Recode(nil, plain, WithRecodeLevel(level))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcCheck(t, xd, dir, rec, files[0], src, tgt)
+		size[level] = len(rec)
+	}
+	r := float64(size[BestRecodeLevel]) / float64(size[DefaultRecodeLevel])
+	t.Logf("plain patch %d bytes; LZMA at recode level %d: %d, at level %d: %d (%.3f)", len(plain),
+		DefaultRecodeLevel, size[DefaultRecodeLevel], BestRecodeLevel, size[BestRecodeLevel], r)
+	if r > 0.95 {
+		t.Errorf("recode level %d stores %.3f x level %d, want at most 0.95", BestRecodeLevel, r, DefaultRecodeLevel)
+	}
 }
 
-func BenchmarkLZMAEncoder(b *testing.B) {
+// lzmaBenchFile reads the file DG_LZMA_FILE names (a section dump, say).
+func lzmaBenchFile(b *testing.B) []byte {
 	f := os.Getenv("DG_LZMA_FILE")
 	if f == "" {
 		b.Skip("DG_LZMA_FILE not set")
@@ -152,6 +176,11 @@ func BenchmarkLZMAEncoder(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return data
+}
+
+func BenchmarkLZMAEncoder(b *testing.B) {
+	data := lzmaBenchFile(b)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		newLZMAEncoder(lzmaDict, 3, 0, 2).compress(nil, data)
@@ -159,14 +188,7 @@ func BenchmarkLZMAEncoder(b *testing.B) {
 }
 
 func BenchmarkLZMAWriter2(b *testing.B) {
-	f := os.Getenv("DG_LZMA_FILE")
-	if f == "" {
-		b.Skip("DG_LZMA_FILE not set")
-	}
-	data, err := os.ReadFile(f)
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := lzmaBenchFile(b)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		var buf bytes.Buffer
