@@ -35,7 +35,7 @@ type lzmaEncoder struct {
 	head2 []int32
 	head3 []int32
 	head4 []int32
-	prev  []int32 // ring of dictRing entries: position -> previous position+1 with the same 4-byte hash
+	son   []int32 // the match finder's tree: two children (position+1) per position of the ring
 	ring  int
 
 	// Model.
@@ -145,7 +145,7 @@ func newLZMAEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
 		head2:     make([]int32, 1<<16),
 		head3:     make([]int32, 1<<16),
 		head4:     make([]int32, 1<<lzmaHash4Bits),
-		prev:      make([]int32, ring),
+		son:       make([]int32, 2*ring),
 		ring:      ring,
 		lzmaModel: lzmaModel{literal: make([]uint16, 0x300<<(lc+lp))},
 		nodes:     make([]optNode, lzmaOptMax+lzmaMaxLen+2),
@@ -201,14 +201,15 @@ func (e *lzmaEncoder) compress(dst, raw []byte) []byte {
 	return dst
 }
 
-// slide drops the history matches can no longer reach.
+// slide drops the history matches can no longer reach. It moves buf by a
+// multiple of the ring size, so that every position keeps its tree slot.
 func (e *lzmaEncoder) slide() {
-	if len(e.buf) <= 2*e.dictCap {
+	shift := (len(e.buf) - e.dictCap) / e.ring * e.ring
+	if len(e.buf) <= 2*e.dictCap || shift <= 0 {
 		return
 	}
-	shift := len(e.buf) - e.dictCap
 	copy(e.buf, e.buf[shift:])
-	e.buf = e.buf[:e.dictCap]
+	e.buf = e.buf[:len(e.buf)-shift]
 	e.ins -= shift
 	e.chunkFrom -= shift
 	sub := func(t []int32) {
@@ -223,7 +224,7 @@ func (e *lzmaEncoder) slide() {
 	sub(e.head2)
 	sub(e.head3)
 	sub(e.head4)
-	sub(e.prev)
+	sub(e.son)
 }
 
 // startChunk begins an LZMA chunk at buf position from.
@@ -432,72 +433,115 @@ func (e *lzmaEncoder) distPrice(d uint32, l int) uint32 {
 	return e.slotPrices[lp][distSlot(d)] + e.alignPrices[d&(1<<lzmaAlignBits-1)]
 }
 
-// insertTo enters the positions before pos into the hash tables, those
+// The match finder is a binary tree over the last ring positions (the
+// "bt4" of LZMA encoders): each position is a node whose two children hold
+// the earlier positions, among those with the same 4-byte hash, whose
+// following bytes sort before and after its own. Inserting a position walks
+// down from the most recent one with its hash, splitting the tree around
+// the new string (which becomes the root), and on the way meets the
+// earlier strings sharing the longest prefixes with it. head2 and head3
+// add the latest position of each 2-byte value and 3-byte hash, for short
+// matches at short distances.
+
+// insertTo enters the positions before pos into the match finder, those
 // with four bytes after them in buf.
 func (e *lzmaEncoder) insertTo(pos int) {
 	b := e.buf
 	for ; e.ins < pos && e.ins+4 <= len(b); e.ins++ {
 		i := e.ins
-		v := load32(b, i)
-		e.head2[v&0xffff] = int32(i + 1)
-		e.head3[(v&0xffffff*0x9E3779B1)>>16] = int32(i + 1)
-		h := v * 0x9E3779B1 >> (32 - lzmaHash4Bits)
-		e.prev[i&(e.ring-1)] = e.head4[h]
-		e.head4[h] = int32(i + 1)
+		e.insertShort(i)
+		e.matches = e.treeWalk(i, e.lowest(i), min(lzmaMaxLen, len(b)-i), lzmaMaxLen, e.matches[:0])
 	}
 }
 
-// findMatches lists the longest matches at buf position pos ending by
-// end, one per length gained, shortest distance first; the hash tables
-// then hold every position up to pos.
+// lowest is the first buf position a match at pos may start at.
+func (e *lzmaEncoder) lowest(pos int) int {
+	return max(0, pos-e.dictCap, pos-int(min(e.streamPos(pos), int64(pos))))
+}
+
+func (e *lzmaEncoder) insertShort(i int) {
+	v := load32(e.buf, i)
+	e.head2[v&0xffff] = int32(i + 1)
+	e.head3[(v&0xffffff*0x9E3779B1)>>16] = int32(i + 1)
+}
+
+// treeWalk inserts position pos (with at least four bytes after it) into
+// the tree, comparing at most lim bytes, and appends to ms each earlier
+// string met that shares more than best bytes with it, longest last.
+func (e *lzmaEncoder) treeWalk(pos, lo, lim, best int, ms []lzmaMatch) []lzmaMatch {
+	b := e.buf
+	mask := e.ring - 1
+	h := load32(b, pos) * 0x9E3779B1 >> (32 - lzmaHash4Bits)
+	cur := int(e.head4[h]) - 1
+	e.head4[h] = int32(pos + 1)
+	// Where the next smaller and the next larger string met go, and how
+	// many bytes all strings in the smaller and the larger subtree still
+	// to be walked share with pos's.
+	less, more := 2*(pos&mask), 2*(pos&mask)+1
+	nLess, nMore := 0, 0
+	for d := e.depth; ; d-- {
+		if cur < lo || cur >= pos || d == 0 {
+			e.son[less], e.son[more] = 0, 0
+			return ms
+		}
+		node := 2 * (cur & mask)
+		n := min(nLess, nMore)
+		n += matchLen(b[cur+n:cur+lim], b[pos+n:pos+lim])
+		if n > best {
+			// The prefix the tree vouches for is exact only if every
+			// string was entered comparing as many bytes as now (not so
+			// near the end of a section, before the next one arrives):
+			// what is reported is measured afresh.
+			if v := matchLen(b[cur:cur+lim], b[pos:pos+lim]); v > best {
+				best = v
+				ms = append(ms, lzmaMatch{len: v, dist: uint32(pos - cur - 1)})
+			}
+		}
+		if n == lim {
+			// Equal as far as compared: pos takes cur's place.
+			e.son[less], e.son[more] = e.son[node], e.son[node+1]
+			return ms
+		}
+		if b[cur+n] < b[pos+n] {
+			e.son[less] = int32(cur + 1)
+			less, nLess = node+1, n
+			cur = int(e.son[node+1]) - 1
+		} else {
+			e.son[more] = int32(cur + 1)
+			more, nMore = node, n
+			cur = int(e.son[node]) - 1
+		}
+	}
+}
+
+// findMatches enters buf position pos into the match finder (and any
+// before it not yet entered) and lists the longest matches there ending
+// by end, one per length gained, shortest distance first.
 func (e *lzmaEncoder) findMatches(pos, end int) []lzmaMatch {
 	e.insertTo(pos)
 	ms := e.matches[:0]
 	b := e.buf
 	maxLen := min(lzmaMaxLen, end-pos)
-	lo := max(0, pos-e.dictCap, pos-int(min(e.streamPos(pos), int64(pos))))
 	if maxLen < 2 {
 		return ms
 	}
+	lo := e.lowest(pos)
 	best := 1
-	try := func(c int) bool {
-		if c < lo || c >= pos || b[c+best] != b[pos+best] && best < maxLen {
-			return false
-		}
-		n := matchLen(b[c:c+maxLen], b[pos:pos+maxLen])
-		if n > best {
-			best = n
-			ms = append(ms, lzmaMatch{len: n, dist: uint32(pos - c - 1)})
-			return n == maxLen
-		}
-		return false
-	}
-	if pos+2 <= len(b) {
-		if try(int(e.head2[uint32(b[pos])|uint32(b[pos+1])<<8]) - 1) {
-			e.matches = ms
-			return ms
-		}
-	}
-	if maxLen >= 3 && pos+4 <= len(b) {
-		v := load32(b, pos)
-		if try(int(e.head3[(v&0xffffff*0x9E3779B1)>>16]) - 1) {
-			e.matches = ms
-			return ms
-		}
-	}
-	if maxLen >= 4 && pos+4 <= len(b) {
-		v := load32(b, pos)
-		c := int(e.head4[v*0x9E3779B1>>(32-lzmaHash4Bits)]) - 1
-		for d := e.depth; d > 0 && c >= lo; d-- {
-			if try(c) {
-				break
+	short := func(c int) {
+		if c >= lo && c < pos && b[c] == b[pos] && b[c+1] == b[pos+1] {
+			if n := matchLen(b[c:c+maxLen], b[pos:pos+maxLen]); n > best {
+				best = n
+				ms = append(ms, lzmaMatch{len: n, dist: uint32(pos - c - 1)})
 			}
-			next := int(e.prev[c&(e.ring-1)]) - 1
-			if next >= c {
-				break
-			}
-			c = next
 		}
+	}
+	short(int(e.head2[uint32(b[pos])|uint32(b[pos+1])<<8]) - 1)
+	if pos+4 <= len(b) {
+		v := load32(b, pos)
+		short(int(e.head3[(v&0xffffff*0x9E3779B1)>>16]) - 1)
+		e.insertShort(pos)
+		ms = e.treeWalk(pos, lo, maxLen, best, ms)
+		e.ins = pos + 1
 	}
 	e.matches = ms
 	return ms
