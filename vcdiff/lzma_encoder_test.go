@@ -197,3 +197,43 @@ func BenchmarkLZMAWriter2(b *testing.B) {
 		w.Flush()
 	}
 }
+
+// FuzzLZMAEncoder: any bytes, cut into sections at the positions the
+// input's first bytes choose and compressed with any literal/position
+// settings, decode to themselves with this package's decoder.
+func FuzzLZMAEncoder(f *testing.F) {
+	f.Add([]byte{0, 3, 0, 2, 'a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c', 'd'})
+	f.Add(append([]byte{5, 0, 0, 0}, bytes.Repeat([]byte("0123456789"), 300)...))
+	r := rand.New(rand.NewPCG(9, 9))
+	f.Add(append([]byte{200, 4, 0, 0}, codeLike(r, 20000)...))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < 4 {
+			return
+		}
+		cut, lc, lp, pb := int(in[0])+1, uint(in[1]%5), uint(in[2]%5), uint(in[3]%5)
+		if lc+lp > 4 {
+			lp = 4 - lc
+		}
+		data := in[4:]
+		var secs [][]byte
+		for len(data) > 0 {
+			n := min(len(data), cut*int(1+data[0]%16))
+			secs = append(secs, data[:n])
+			data = data[n:]
+		}
+		if len(secs) == 0 {
+			return
+		}
+		payloads := lzmaEncodeSections(secs, lc, lp, pb)
+		var s lzmaStream
+		for i, p := range payloads {
+			got, err := s.decode(p, len(secs[i]), nil)
+			if err != nil {
+				t.Fatalf("section %d of %d (lc %d lp %d pb %d): %v", i, len(secs), lc, lp, pb, err)
+			}
+			if !bytes.Equal(got, secs[i]) {
+				t.Fatalf("section %d of %d (lc %d lp %d pb %d): wrong bytes", i, len(secs), lc, lp, pb)
+			}
+		}
+	})
+}
