@@ -132,18 +132,7 @@ func TestLZMAEncoderRoundTrip(t *testing.T) {
 // Writer2 (level 6) does; stock xdelta3 -d and Decode apply both.
 func TestLZMAEncoderCorpus(t *testing.T) {
 	xd := testtool.Tool(t, "xdelta3")
-	files := testtool.Series(t, "elf-esbuild")
-	if len(files) < 2 {
-		testtool.Missing(t, "elf-esbuild has fewer than 2 versions")
-	}
-	src, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	tgt, err := os.ReadFile(files[len(files)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
+	srcPath, src, tgt := firstLastPair(t, "elf-esbuild")
 	plain, err := Encode(nil, src, tgt, WithLevel(BestLevel), WithSecondaryHint(SecondaryLZMA))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +144,7 @@ func TestLZMAEncoderCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rcCheck(t, xd, dir, rec, files[0], src, tgt)
+		rcCheck(t, xd, dir, rec, srcPath, src, tgt)
 		size[level] = len(rec)
 	}
 	r := float64(size[BestRecodeLevel]) / float64(size[DefaultRecodeLevel])

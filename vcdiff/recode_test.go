@@ -467,6 +467,26 @@ func hintRatio(t *testing.T, xd, dir, srcPath string, src, tgt []byte) float64 {
 	return float64(sizes[true]) / float64(sizes[false])
 }
 
+// firstLastPair reads the first and the last version of a corpus series
+// (the DeltaGlider scheme's widest pair), or skips/fails when the series
+// is missing; srcPath is the first version's path.
+func firstLastPair(t testing.TB, series string) (srcPath string, src, tgt []byte) {
+	t.Helper()
+	files := testtool.Series(t, series)
+	if len(files) < 2 {
+		testtool.Missing(t, series+" has fewer than 2 versions")
+	}
+	src, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt, err = os.ReadFile(files[len(files)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files[0], src, tgt
+}
+
 // TestSecondaryHintCorpus: a patch encoded for LZMA (WithSecondaryHint)
 // and then recoded with LZMA is much smaller on an executable, whose code
 // moved by a few bytes everywhere, than the same encode without the hint
@@ -481,19 +501,8 @@ func TestSecondaryHintCorpus(t *testing.T) {
 		most   float64 // hinted / plain LZMA bytes at most
 	}{{"elf-esbuild", 0.92}, {"gomod-x-net", 1.002}} {
 		t.Run(c.series, func(t *testing.T) {
-			files := testtool.Series(t, c.series)
-			if len(files) < 2 {
-				testtool.Missing(t, c.series+" has fewer than 2 versions")
-			}
-			src, err := os.ReadFile(files[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			tgt, err := os.ReadFile(files[len(files)-1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r := hintRatio(t, xd, dir, files[0], src, tgt); r > c.most {
+			srcPath, src, tgt := firstLastPair(t, c.series)
+			if r := hintRatio(t, xd, dir, srcPath, src, tgt); r > c.most {
 				t.Errorf("LZMA patch encoded with the hint is %.3f x the one without (want at most %.3f)", r, c.most)
 			}
 		})
