@@ -14,16 +14,16 @@ import (
 // It chooses its LZMA symbols by a price-driven optimal parse, the method
 // of liblzma's "normal" mode: over a stretch of positions it keeps, for
 // every position, the cheapest known way to reach it (a literal, a short
-// rep, a match at one of the four recent distances, or a match found by a
-// hash-chain search), priced in 1/16 bits from the current probabilities,
-// until every path meets at one position; it then encodes the cheapest
-// path. On the instruction and address sections of this package's patches
-// that stores 5-10 % less than ulikunitz/xz's greedy encoder (used by the
-// lower recode levels; docs/BENCHMARKS.md).
+// rep, a match at one of the four recent distances, or a match found by
+// the binary-tree match finder), priced in 1/16 bits from the current
+// probabilities, until every path meets at one position; it then encodes
+// the cheapest path. On the sections of this package's patches that stores
+// 4-12 % less than ulikunitz/xz's greedy encoder (used by the lower recode
+// levels), about as much as xz -9e (docs/BENCHMARKS.md).
 type lzmaEncoder struct {
 	lc, lp, pb uint
 	dictCap    int
-	depth      int // hash-chain candidates per position
+	depth      int // match-finder tree nodes visited per position
 	nice       int // a match this long is taken without further parsing
 
 	// History: buf[start:] are the bytes since the last dictionary reset
