@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -225,4 +226,42 @@ func FuzzLZMAEncoder(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHereJudgedByLZMA: at level 9 the all-HERE address trial is judged by
+// LZMA, not deflate. On a .tgz pair (esbuild 0.27.0 -> 0.27.4), deflate
+// prefers the per-mode addresses, but the LZMA patch with all-HERE
+// addresses is smaller; both decode with stock xdelta3 -d.
+func TestHereJudgedByLZMA(t *testing.T) {
+	xd := testtool.Tool(t, "xdelta3")
+	dir := testtool.CorpusDir()
+	srcPath := filepath.Join(dir, "npm-esbuild-tgz", "linux-x64-0.27.0.tgz")
+	src, err := os.ReadFile(srcPath)
+	if err != nil {
+		testtool.Missing(t, "npm-esbuild-tgz/linux-x64-0.27.0.tgz not in "+dir+" (run scripts/fetch-test-corpus.sh)")
+	}
+	tgt, err := os.ReadFile(filepath.Join(dir, "npm-esbuild-tgz", "linux-x64-0.27.4.tgz"))
+	if err != nil {
+		testtool.Missing(t, "npm-esbuild-tgz/linux-x64-0.27.4.tgz not in "+dir)
+	}
+	size := map[bool]int{}
+	for _, judge := range []bool{false, true} {
+		saved := levelTable[BestLevel].hereLZMA
+		levelTable[BestLevel].hereLZMA = judge
+		plain, err := Encode(nil, src, tgt, WithLevel(BestLevel), WithSecondaryHint(SecondaryLZMA))
+		levelTable[BestLevel].hereLZMA = saved
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := Recode(nil, plain, WithRecodeLevel(BestRecodeLevel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcCheck(t, xd, t.TempDir(), rec, srcPath, src, tgt)
+		size[judge] = len(rec)
+	}
+	t.Logf("level-9 LZMA patch: %d bytes with the deflate judge, %d with the LZMA judge", size[false], size[true])
+	if size[true]+2000 > size[false] {
+		t.Errorf("LZMA judge: %d bytes, deflate judge: %d; want at least 2000 fewer", size[true], size[false])
+	}
 }

@@ -25,6 +25,7 @@ type levelParams struct {
 	probeRate int  // ... but in a window where under this % of such probes pay, only one in probeSample (0: always)
 	local     int  // chain depth of the local source search (0: off)
 	localWide bool // ... after a source COPY of any size, not just of localMinCopy bytes or more
+	hereLZMA  bool // with the LZMA hint, judge the all-HERE address trial by LZMA, not deflate (windowEncoder.judgeHere)
 }
 
 // Compression levels. DefaultLevel is fast; BestLevel spends more CPU and
@@ -43,9 +44,9 @@ var levelTable = [BestLevel + 1]levelParams{
 	4: {srcStep: 8, srcWays: 1, srcLen: 8, tgtChain: 6, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 6, maxSkip: 16, insStep: 8, insMax: 256, probeIn: 16, probeRate: 20, local: 4},
 	5: {srcStep: 8, srcWays: 2, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 18, prevBits: 16, lazy: 1, nice: 64, skipShift: 7, maxSkip: 8, insStep: 8, insMax: 256, probeIn: 20, probeRate: 20, local: 4},
 	6: {srcStep: 8, srcWays: 4, srcLen: 8, tgtChain: 8, tgtLen: 4, tgtBits: 18, prevBits: 18, lazy: 1, nice: 64, skipShift: 7, maxSkip: 4, insStep: 8, insMax: 256, probeIn: 24, probeRate: 20, local: 8},
-	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, insMax: 1024, probeIn: 48, local: 8},
-	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, insMax: 1024, probeIn: 64, local: 16},
-	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, insMax: 1024, probeIn: 128, local: 16, localWide: true},
+	7: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 16, tgtLen: 4, tgtBits: 20, prevBits: 19, lazy: 2, nice: 128, skipShift: 0, insStep: 4, insMax: 1024, probeIn: 48, local: 8, hereLZMA: true},
+	8: {srcStep: 4, srcWays: 4, srcLen: 8, tgtChain: 32, tgtLen: 4, tgtBits: 21, prevBits: 20, lazy: 2, nice: 256, skipShift: 0, insStep: 2, insMax: 1024, probeIn: 64, local: 16, hereLZMA: true},
+	9: {srcStep: 2, srcWays: 4, srcLen: 8, tgtChain: 64, tgtLen: 4, tgtBits: 22, prevBits: 20, lazy: 2, nice: 512, skipShift: 0, insStep: 1, insMax: 1024, probeIn: 128, local: 16, localWide: true, hereLZMA: true},
 }
 
 // Match kinds.
