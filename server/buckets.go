@@ -13,8 +13,6 @@ import (
 	"github.com/deltaglider-go/deltaglider/store"
 )
 
-const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
-
 type owner struct {
 	ID          string
 	DisplayName string

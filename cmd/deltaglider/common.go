@@ -78,10 +78,6 @@ func gBool(c *cli.Context, name string) bool {
 	return false
 }
 
-func debugEnabled(c *cli.Context) bool {
-	return gBool(c, "debug") || strings.EqualFold(os.Getenv("DG_LOG_LEVEL"), "debug")
-}
-
 // jobs returns the parallelism for recursive operations.
 func jobs(c *cli.Context) (int, error) {
 	if x := flagSetAnywhere(c, "jobs"); x != nil {

@@ -112,16 +112,6 @@ func (r *reporter) add(n int64) {
 	r.mu.Unlock()
 }
 
-// addMax grows the bar's total (for totals discovered while walking).
-func (r *reporter) addMax(n int64) {
-	if r.bar == nil {
-		return
-	}
-	r.mu.Lock()
-	r.bar.AddMax64(n)
-	r.mu.Unlock()
-}
-
 func (r *reporter) finishBar() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
