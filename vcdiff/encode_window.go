@@ -4,8 +4,6 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"slices"
-
-	"github.com/ulikunitz/xz/lzma"
 )
 
 // windowEncoder turns one target window into one VCDIFF window. Its buffers
@@ -25,6 +23,7 @@ type windowEncoder struct {
 	inst2, addr2 []byte
 	fw           *flate.Writer
 	count        byteCounter
+	judged       []byte // lzmaSized's output
 }
 
 // addInstLen is the instruction-section size of a lone ADD of size a.
@@ -298,20 +297,16 @@ func (w *windowEncoder) judgeHere(p *levelParams, inst, addrs []byte) bool {
 const hereLZMAMin = 4 << 10
 
 // lzmaSized returns the size of b after ulikunitz/xz's LZMA2 encoder with
-// the dictionary of the LZMA sections.
+// the dictionary and default settings of the LZMA sections.
 func (w *windowEncoder) lzmaSized(b []byte) int {
-	w.count.n = 0
-	lw, err := lzma.Writer2Config{DictCap: lzmaDict}.NewWriter2(&w.count)
+	x, err := newXZWriter2(lzmaDict, lzmaDefaultProps)
+	if err == nil {
+		w.judged, err = x.appendFlushed(w.judged[:0], b)
+	}
 	if err != nil {
 		return len(b)
 	}
-	if _, err := lw.Write(b); err != nil {
-		return len(b)
-	}
-	if err := lw.Flush(); err != nil {
-		return len(b)
-	}
-	return w.count.n
+	return len(w.judged)
 }
 
 func (w *windowEncoder) deflated(sections ...[]byte) int {

@@ -26,12 +26,12 @@ type lzmaEncoder struct {
 	depth      int // match-finder tree nodes visited per position
 	nice       int // a match this long is taken without further parsing
 
-	// History: buf[start:] are the bytes since the last dictionary reset
-	// that matches may still reach (the last dictCap at least); positions
-	// are indexes into buf, total counts the bytes since the reset.
+	// History: buf holds the bytes matches may still reach (the last
+	// dictCap at least, none from before the dictionary reset) and the
+	// section being compressed; positions are indexes into buf.
 	buf   []byte
-	total int64 // bytes since the dictionary reset, up to len(buf)
-	ins   int   // first position not yet in the hash tables
+	total int64 // bytes encoded since the dictionary reset
+	ins   int   // first position not yet in the match finder
 	head2 []int32
 	head3 []int32
 	head4 []int32
@@ -554,6 +554,13 @@ func (e *lzmaEncoder) parse(pos, end int) []optNode {
 	b := e.buf
 	nodes[0] = optNode{price: 0, state: e.state, reps: e.reps}
 	lenEnd := 0
+	// reach makes node j and those before it candidates of the parse.
+	reach := func(j int) {
+		for lenEnd < j {
+			lenEnd++
+			nodes[lenEnd].price = lzmaInfinity
+		}
+	}
 	stop := 0
 	for cur := 0; ; cur++ {
 		if cur > 0 && cur >= lenEnd || cur >= lzmaOptMax || pos+cur >= end {
@@ -606,17 +613,14 @@ func (e *lzmaEncoder) parse(pos, end int) []optNode {
 				mb = uint32(b[p-int(n.reps[0])-1])
 			}
 			price := base + bitPrice(isM, 0) + literalPrice(probs, matched, mb, uint32(b[p]))
-			if lenEnd < cur+1 {
-				lenEnd = cur + 1
-				nodes[cur+1].price = lzmaInfinity
-			}
+			reach(cur + 1)
 			if x := &nodes[cur+1]; price < x.price {
 				*x = optNode{price: price, prev: int32(cur), kind: symLit, len: 1}
 			}
 		}
 		matchBase := base + bitPrice(isM, 1)
 		repBase := matchBase + bitPrice(e.isRep[st], 1)
-		lo := p - int(min(e.streamPos(p), int64(p)))
+		lo := e.lowest(p)
 		// Short rep.
 		if d := int(n.reps[0]) + 1; p-d >= lo && b[p-d] == b[p] {
 			price := repBase + bitPrice(e.isRepG0[st], 0) + bitPrice(e.isRep0Long[st<<lzmaPosBitsMax+ps], 0)
@@ -642,10 +646,7 @@ func (e *lzmaEncoder) parse(pos, end int) []optNode {
 					price += bitPrice(e.isRepG1[st], 1) + bitPrice(e.isRepG2[st], uint32(r-2))
 				}
 			}
-			for lenEnd < cur+l {
-				lenEnd++
-				nodes[lenEnd].price = lzmaInfinity
-			}
+			reach(cur + l)
 			for k := l; k >= 2; k-- {
 				pr := price + e.repLenPrices[ps][k]
 				if x := &nodes[cur+k]; pr < x.price {
@@ -656,12 +657,7 @@ func (e *lzmaEncoder) parse(pos, end int) []optNode {
 		// Matches found by the search.
 		if len(ms) > 0 {
 			normal := matchBase + bitPrice(e.isRep[st], 0)
-			if l := ms[len(ms)-1].len; lenEnd < cur+l {
-				for lenEnd < cur+l {
-					lenEnd++
-					nodes[lenEnd].price = lzmaInfinity
-				}
-			}
+			reach(cur + ms[len(ms)-1].len)
 			k := 2
 			for _, m := range ms {
 				for ; k <= m.len; k++ {

@@ -124,8 +124,13 @@ func (e *lzmaSectionEncoder) newWriter(props lzma.Properties) (lzma2Writer, erro
 	if e.optimal {
 		return newLZMAEncoder(e.dictCap, uint(props.LC), uint(props.LP), uint(props.PB)), nil
 	}
+	return newXZWriter2(e.dictCap, props)
+}
+
+// newXZWriter2 starts a stream of ulikunitz/xz's LZMA2 writer.
+func newXZWriter2(dictCap int, props lzma.Properties) (*xzWriter2, error) {
 	x := new(xzWriter2)
-	w, err := lzma.Writer2Config{DictCap: e.dictCap, Properties: &props}.NewWriter2(&x.buf)
+	w, err := lzma.Writer2Config{DictCap: dictCap, Properties: &props}.NewWriter2(&x.buf)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +139,7 @@ func (e *lzmaSectionEncoder) newWriter(props lzma.Properties) (lzma2Writer, erro
 }
 
 func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
-	hot := len(raw) >= hotSection && incompressible(raw)
+	hot := incompressible(raw)
 	if len(raw) < minSecondarySection || (e.skipHot && hot) {
 		return dst, false, nil
 	}
