@@ -13,9 +13,9 @@
 // (no secondary compression); WithSecondaryHint tunes the parse for the
 // compressor a Recoder will then apply. A Recoder (Recode) rewrites any
 // patch with LZMA or DJW sections in the framing stock xdelta3 -d reads:
-// LZMA through ulikunitz/xz's fast greedy encoder at recode levels 1-6, and
-// through this package's own LZMA2 encoder, which chooses its symbols by a
-// price-driven optimal parse over a binary-tree match finder, at 7-9.
+// LZMA through this package's own LZMA2 encoder: a fast mode (one symbol at
+// a time, one byte of lookahead, hash chains) at recode levels 1-6, and a
+// price-driven optimal parse over a binary-tree match finder at 7-9.
 //
 // Decoding holds one target window (at most 16 MiB by default) plus section
 // buffers in memory, never the whole target. Every length declared by a patch

@@ -278,8 +278,9 @@ func (w *windowEncoder) sections(ops []op, tgt []byte, segPos int64, segLen uint
 // undervalues HERE mode's repeating address values: on the corpus's .tgz,
 // typescript tars and SQL dumps it chose the per-mode addresses where
 // all-HERE made the level-9 LZMA patches 0.1-2.3 % smaller. At the levels
-// with levelParams.hereLZMA the judge is ulikunitz/xz's fast LZMA2 encoder
-// on each section, which agreed with the final sizes on every corpus
+// with levelParams.hereLZMA the judge is the fast LZMA2 encoder on each
+// section (ulikunitz/xz's Writer2 until that was written; same decisions on
+// the corpus pairs tried), which agreed with the final sizes on every corpus
 // series and still keeps per-mode addresses where copies hit the address
 // caches (a target made of a few source blocks repeated: 1.7 % smaller).
 // It costs 10-35 % of a default-level encode, a small part of a level-9
@@ -296,16 +297,11 @@ func (w *windowEncoder) judgeHere(p *levelParams, inst, addrs []byte) bool {
 // dictionary), and deflate judges.
 const hereLZMAMin = 4 << 10
 
-// lzmaSized returns the size of b after ulikunitz/xz's LZMA2 encoder with
-// the dictionary and default settings of the LZMA sections.
+// lzmaSized returns the size of b after the fast LZMA2 encoder (the one of
+// the lower recode levels) with the dictionary and default settings of the
+// LZMA sections.
 func (w *windowEncoder) lzmaSized(b []byte) int {
-	x, err := newXZWriter2(lzmaDict, lzmaDefaultProps)
-	if err == nil {
-		w.judged, err = x.appendFlushed(w.judged[:0], b)
-	}
-	if err != nil {
-		return len(b)
-	}
+	w.judged = newLZMAFastEncoder(lzmaDict, 3, 0, 2).compress(w.judged[:0], b)
 	return len(w.judged)
 }
 

@@ -11,15 +11,17 @@ import (
 // and the dictionary, probabilities, state and recent distances carry
 // over to the next call.
 //
-// It chooses its LZMA symbols by a price-driven optimal parse, the method
+// It has two modes. The fast one (newLZMAFastEncoder, lzma_fast.go)
+// decides one symbol at a time. The other (newLZMAEncoder) chooses its
+// symbols by a price-driven optimal parse, the method
 // of liblzma's "normal" mode: over a stretch of positions it keeps, for
 // every position, the cheapest known way to reach it (a literal, a short
 // rep, a match at one of the four recent distances, or a match found by
 // the binary-tree match finder), priced in 1/16 bits from the current
 // probabilities, until every path meets at one position; it then encodes
 // the cheapest path. On the sections of this package's patches that stores
-// 4-12 % less than ulikunitz/xz's greedy encoder (used by the lower recode
-// levels), about as much as xz -9e (docs/BENCHMARKS.md).
+// 4-12 % less than ulikunitz/xz's greedy Writer2, about as much as xz -9e,
+// and about 5 % less than the fast mode (docs/BENCHMARKS.md).
 type lzmaEncoder struct {
 	lc, lp, pb uint
 	dictCap    int
@@ -37,6 +39,13 @@ type lzmaEncoder struct {
 	head4 []int32
 	son   []int32 // the match finder's tree: two children (position+1) per position of the ring
 	ring  int
+
+	// Fast mode (newLZMAFastEncoder): a greedy parse with one position of
+	// lookahead over a hash-chain match finder; see lzma_fast.go.
+	fast     bool
+	chain    []int32 // per ring slot: the previous position+1 with the same 4-byte hash
+	aheadPos int     // buf position whose matches are in ahead, or -1
+	ahead    []lzmaMatch
 
 	// Model.
 	state uint32
@@ -151,6 +160,7 @@ func newLZMAEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
 		nodes:     make([]optNode, lzmaOptMax+lzmaMaxLen+2),
 	}
 	e.needDictReset, e.needProps = true, true
+	e.aheadPos = -1
 	e.resetState()
 	return e
 }
@@ -175,10 +185,15 @@ func (e *lzmaEncoder) compress(dst, raw []byte) []byte {
 	e.startChunk(from)
 	pos := from
 	for pos < end {
-		if e.sincePrices >= pricesEvery {
-			e.updatePrices()
+		var path []optNode
+		if e.fast {
+			path = e.parseFast(pos, end)
+		} else {
+			if e.sincePrices >= pricesEvery {
+				e.updatePrices()
+			}
+			path = e.parse(pos, end)
 		}
-		path := e.parse(pos, end)
 		for i := range path {
 			s := &path[i]
 			if e.chunkIn+int(s.len) > lzmaChunkIn || e.rc.size()+lzmaSymbolMax > lzmaChunkOut {
@@ -212,6 +227,7 @@ func (e *lzmaEncoder) slide() {
 	e.buf = e.buf[:len(e.buf)-shift]
 	e.ins -= shift
 	e.chunkFrom -= shift
+	e.aheadPos = -1
 	sub := func(t []int32) {
 		for i, v := range t {
 			if int(v) > shift {
@@ -225,6 +241,7 @@ func (e *lzmaEncoder) slide() {
 	sub(e.head3)
 	sub(e.head4)
 	sub(e.son)
+	sub(e.chain)
 }
 
 // startChunk begins an LZMA chunk at buf position from.

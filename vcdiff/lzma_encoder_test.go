@@ -15,10 +15,14 @@ import (
 	"github.com/ulikunitz/xz/lzma"
 )
 
-// lzmaEncodeSections compresses each section with one lzmaEncoder, as a
-// section stream, and returns the payloads (the first with the xz headers).
-func lzmaEncodeSections(sections [][]byte, lc, lp, pb uint) [][]byte {
+// lzmaEncodeSections compresses each section with one lzmaEncoder (fast
+// mode or optimal parse), as a section stream, and returns the payloads
+// (the first with the xz headers).
+func lzmaEncodeSections(sections [][]byte, fast bool, lc, lp, pb uint) [][]byte {
 	e := newLZMAEncoder(lzmaDict, lc, lp, pb)
+	if fast {
+		e = newLZMAFastEncoder(lzmaDict, lc, lp, pb)
+	}
 	var out [][]byte
 	for i, s := range sections {
 		var p []byte
@@ -114,15 +118,17 @@ func TestLZMAEncoderRoundTrip(t *testing.T) {
 		}
 	}
 	for name, secs := range cases {
-		for _, pr := range [][3]uint{{3, 0, 2}, {0, 0, 0}, {4, 0, 0}, {1, 2, 1}} {
-			payloads := lzmaEncodeSections(secs, pr[0], pr[1], pr[2])
-			raw, packed := 0, 0
-			for i := range secs {
-				raw += len(secs[i])
-				packed += len(payloads[i])
+		for _, fast := range []bool{false, true} {
+			for _, pr := range [][3]uint{{3, 0, 2}, {0, 0, 0}, {4, 0, 0}, {1, 2, 1}} {
+				payloads := lzmaEncodeSections(secs, fast, pr[0], pr[1], pr[2])
+				raw, packed := 0, 0
+				for i := range secs {
+					raw += len(secs[i])
+					packed += len(payloads[i])
+				}
+				t.Logf("%s fast %v %v: %d -> %d bytes", name, fast, pr, raw, packed)
+				checkLZMASections(t, secs, payloads)
 			}
-			t.Logf("%s %v: %d -> %d bytes", name, pr, raw, packed)
-			checkLZMASections(t, secs, payloads)
 		}
 	}
 }
@@ -177,6 +183,14 @@ func BenchmarkLZMAEncoder(b *testing.B) {
 	}
 }
 
+func BenchmarkLZMAFast(b *testing.B) {
+	data := lzmaBenchFile(b)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		newLZMAFastEncoder(lzmaDict, 3, 0, 2).compress(nil, data)
+	}
+}
+
 func BenchmarkLZMAWriter2(b *testing.B) {
 	data := lzmaBenchFile(b)
 	b.SetBytes(int64(len(data)))
@@ -193,6 +207,8 @@ func BenchmarkLZMAWriter2(b *testing.B) {
 // settings, decode to themselves with this package's decoder.
 func FuzzLZMAEncoder(f *testing.F) {
 	f.Add([]byte{0, 3, 0, 2, 'a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c', 'd'})
+	f.Add([]byte{1, 3, 0, 2, 'a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c', 'd'})
+	f.Add(append([]byte{7, 0, 0, 0}, bytes.Repeat([]byte("0123456789"), 300)...))
 	f.Add(append([]byte{5, 0, 0, 0}, bytes.Repeat([]byte("0123456789"), 300)...))
 	r := rand.New(rand.NewPCG(9, 9))
 	f.Add(append([]byte{200, 4, 0, 0}, codeLike(r, 20000)...))
@@ -200,7 +216,8 @@ func FuzzLZMAEncoder(f *testing.F) {
 		if len(in) < 4 {
 			return
 		}
-		cut, lc, lp, pb := int(in[0])+1, uint(in[1]%5), uint(in[2]%5), uint(in[3]%5)
+		// The low bit of in[0] picks fast mode or the optimal parse.
+		cut, lc, lp, pb := int(in[0]>>1)+1, uint(in[1]%5), uint(in[2]%5), uint(in[3]%5)
 		if lc+lp > 4 {
 			lp = 4 - lc
 		}
@@ -214,7 +231,7 @@ func FuzzLZMAEncoder(f *testing.F) {
 		if len(secs) == 0 {
 			return
 		}
-		payloads := lzmaEncodeSections(secs, lc, lp, pb)
+		payloads := lzmaEncodeSections(secs, in[0]&1 != 0, lc, lp, pb)
 		var s lzmaStream
 		for i, p := range payloads {
 			got, err := s.decode(p, len(secs[i]), nil)

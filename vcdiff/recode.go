@@ -63,12 +63,12 @@ func WithRecodeSecondary(id int) RecodeOption {
 // to 9 (smallest); the default is DefaultRecodeLevel (6).
 //
 // LZMA: every level uses a 256 KiB dictionary like xdelta3 (one per
-// section type). Levels 1-6 are currently the same: ulikunitz/xz's fast
-// greedy encoder, and sections of 64 KiB or more with an order-0 entropy
+// section type). Levels 1-6 are currently the same: the fast mode of this
+// package's LZMA2 encoder (lzma_fast.go), and sections of 64 KiB or more with an order-0 entropy
 // above 7.99 bits per byte are stored without trying LZMA (compressed file
 // contents: LZMA saved about 0.1 % on .tgz at 10x the time). Levels 7-9
-// use this package's optimal-parse encoder (lzmaEncoder: 4-12 % smaller
-// sections than levels 1-6 at about a quarter of their speed), try those
+// use its optimal parse (about 5 % smaller sections than levels 1-6 at
+// about a quarter of their speed), try those
 // high-entropy sections too, and try three literal/position settings
 // (lc/lp/pb 3/0/2, 1/0/0, 4/0/0) whenever a section type's stream starts,
 // keeping the smallest (about 3x the CPU for that section).
@@ -86,17 +86,15 @@ func WithRecodeLevel(l int) RecodeOption {
 
 // lzmaDict is the LZMA dictionary size, xdelta3's. Larger dictionaries
 // (1 and 8 MiB) made the sql-dump and elf-esbuild patches 0.0-0.2 %
-// larger with ulikunitz/xz's match finder, and cost memory.
+// larger with ulikunitz/xz's encoder (measured before this package had its
+// own), and cost memory.
 const lzmaDict = 256 << 10
 
 // lzmaOptimalLevel is the lowest recode level that uses lzmaEncoder.
 const lzmaOptimalLevel = 7
 
 // lzmaParams returns the LZMA dictionary size and the literal/position
-// settings tried for a fresh stream at a level. (lzma.BinaryTree, the
-// library's other match finder, is not used: in ulikunitz/xz v0.5.17 it
-// produced streams with match distances beyond the data on corpus
-// sections.)
+// settings tried for a fresh stream at a level.
 func lzmaParams(level int) (dictCap int, props []lzma.Properties) {
 	if level <= 6 {
 		return lzmaDict, []lzma.Properties{lzmaDefaultProps}

@@ -1,9 +1,7 @@
 package vcdiff
 
 import (
-	"bytes"
 	"encoding/binary"
-	"fmt"
 	"hash/crc32"
 	"math"
 
@@ -70,41 +68,13 @@ func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 type lzmaSectionEncoder struct {
 	dictCap int  // dictionary size
 	skipHot bool // store high-entropy sections without trying
-	optimal bool // use lzmaEncoder (optimal parse) instead of ulikunitz/xz's Writer2
+	optimal bool // lzmaEncoder's optimal parse, not its fast mode
 
 	props   []lzma.Properties // candidates for a fresh stream; the smallest wins
-	w       lzma2Writer
+	w       *lzmaEncoder
 	payload []byte // w's output for the last section
 	started bool   // the xz headers have been written
 	stale   bool   // w holds data that was dropped: replace it before use
-}
-
-// lzma2Writer is one LZMA2 stream: appendFlushed appends to dst the whole
-// chunks holding raw, continuing the stream.
-type lzma2Writer interface {
-	appendFlushed(dst, raw []byte) ([]byte, error)
-}
-
-// xzWriter2 is ulikunitz/xz's LZMA2 writer: Flush ends the chunks without
-// ending the stream.
-type xzWriter2 struct {
-	w   *lzma.Writer2
-	buf bytes.Buffer
-}
-
-func (x *xzWriter2) appendFlushed(dst, raw []byte) ([]byte, error) {
-	x.buf.Reset()
-	if _, err := x.w.Write(raw); err != nil {
-		return dst, err
-	}
-	if err := x.w.Flush(); err != nil {
-		return dst, err
-	}
-	return append(dst, x.buf.Bytes()...), nil
-}
-
-func (e *lzmaEncoder) appendFlushed(dst, raw []byte) ([]byte, error) {
-	return e.compress(dst, raw), nil
 }
 
 // lzmaDefaultProps are liblzma's and xdelta3's literal/position settings.
@@ -120,22 +90,11 @@ func newLZMASectionEncoder(dictCap int, props []lzma.Properties, skipHot, optima
 }
 
 // newWriter starts a new stream with props.
-func (e *lzmaSectionEncoder) newWriter(props lzma.Properties) (lzma2Writer, error) {
+func (e *lzmaSectionEncoder) newWriter(props lzma.Properties) *lzmaEncoder {
 	if e.optimal {
-		return newLZMAEncoder(e.dictCap, uint(props.LC), uint(props.LP), uint(props.PB)), nil
+		return newLZMAEncoder(e.dictCap, uint(props.LC), uint(props.LP), uint(props.PB))
 	}
-	return newXZWriter2(e.dictCap, props)
-}
-
-// newXZWriter2 starts a stream of ulikunitz/xz's LZMA2 writer.
-func newXZWriter2(dictCap int, props lzma.Properties) (*xzWriter2, error) {
-	x := new(xzWriter2)
-	w, err := lzma.Writer2Config{DictCap: dictCap, Properties: &props}.NewWriter2(&x.buf)
-	if err != nil {
-		return nil, err
-	}
-	x.w = w
-	return x, nil
+	return newLZMAFastEncoder(e.dictCap, uint(props.LC), uint(props.LP), uint(props.PB))
 }
 
 func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
@@ -151,23 +110,13 @@ func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 			props = props[:1]
 		}
 		for _, p := range props {
-			w, err := e.newWriter(p)
-			if err == nil {
-				var out []byte
-				if out, err = w.appendFlushed(nil, raw); err == nil && (e.w == nil || len(out) < len(e.payload)) {
-					e.w, e.payload = w, out
-				}
-			}
-			if err != nil {
-				return dst, false, fmt.Errorf("vcdiff: LZMA2 writer: %w", err)
+			w := e.newWriter(p)
+			if out := w.compress(nil, raw); e.w == nil || len(out) < len(e.payload) {
+				e.w, e.payload = w, out
 			}
 		}
 	} else {
-		var err error
-		if e.payload, err = e.w.appendFlushed(e.payload[:0], raw); err != nil {
-			e.stale = true
-			return dst, false, fmt.Errorf("vcdiff: LZMA2 writer: %w", err)
-		}
+		e.payload = e.w.compress(e.payload[:0], raw)
 	}
 	payload := e.payload
 	n := varintLen(uint64(len(raw))) + len(payload)
