@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 const (
@@ -25,7 +26,9 @@ const (
 // checksumNames are the x-amz-checksum-* algorithms verified on uploads.
 var checksumNames = []string{"crc32", "crc32c", "crc64nvme", "sha1", "sha256"}
 
-var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+// crc64NVME builds its table on first use, not at start-up: every
+// deltaglider command would pay for it otherwise.
+var crc64NVME = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(0x9a6c9329ac4bc9b5) })
 
 func newChecksum(name string) hash.Hash {
 	switch name {
@@ -34,7 +37,7 @@ func newChecksum(name string) hash.Hash {
 	case "crc32c":
 		return crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	case "crc64nvme":
-		return crc64.New(crc64NVME)
+		return crc64.New(crc64NVME())
 	case "sha1":
 		return sha1.New()
 	case "sha256":

@@ -234,13 +234,16 @@ func (c countingBody) Read(p []byte) (int, error) {
 }
 
 var ridCounter atomic.Uint64
-var ridPrefix = func() string {
+
+// ridPrefix is drawn on first use, so that commands other than serve do
+// not pay for it at start-up.
+var ridPrefix = sync.OnceValue(func() string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return strings.ToUpper(hex.EncodeToString(b))
-}()
+})
 
-func requestID() string { return fmt.Sprintf("%s%08X", ridPrefix, ridCounter.Add(1)) }
+func requestID() string { return fmt.Sprintf("%s%08X", ridPrefix(), ridCounter.Add(1)) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(hw http.ResponseWriter, r *http.Request) {
