@@ -301,7 +301,9 @@ const hereLZMAMin = 4 << 10
 // the lower recode levels) with the dictionary and default settings of the
 // LZMA sections.
 func (w *windowEncoder) lzmaSized(b []byte) int {
-	w.judged = newLZMAFastEncoder(lzmaDict, 3, 0, 2).compress(w.judged[:0], b)
+	// A dictionary as large as b finds the same matches as lzmaDict, in
+	// smaller tables.
+	w.judged = newLZMAFastEncoder(max(min(lzmaDict, len(b)), 1<<12), 3, 0, 2).compress(w.judged[:0], b)
 	return len(w.judged)
 }
 
