@@ -34,3 +34,15 @@ func makeHuge[T any](n int) []T {
 	adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), n*size)
 	return s
 }
+
+// makeTable returns a zeroed slice of n Ts for a table that is read before
+// it is written (a hash table's heads): its pages are written once here.
+// Fresh memory read first is mapped to the kernel's shared zero page, and
+// the first write to each page then copies it and flushes the TLB of every
+// processor the process runs on (an interprocessor interrupt, costly under
+// a hypervisor); written first, each page is simply allocated.
+func makeTable[T any](n int) []T {
+	s := makeHuge[T](n)
+	clear(s)
+	return s
+}

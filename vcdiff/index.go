@@ -96,7 +96,7 @@ func (x *sourceIndex) build(src []byte, step, ways, hashLen int) error {
 		x.table = x.table[:n]
 		clear(x.table)
 	} else {
-		x.table = makeHuge[uint32](n)
+		x.table = makeTable[uint32](n)
 	}
 	t := x.table
 	last := len(src) - srcHashLen

@@ -151,9 +151,9 @@ func newLZMAEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
 	ring := 1 << bits.Len(uint(dictCap-1))
 	e := &lzmaEncoder{
 		lc: lc, lp: lp, pb: pb, dictCap: dictCap, depth: 48, nice: 128,
-		head2:     make([]int32, 1<<16),
-		head3:     make([]int32, 1<<16),
-		head4:     make([]int32, 1<<lzmaHash4Bits),
+		head2:     makeTable[int32](1 << 16),
+		head3:     makeTable[int32](1 << 16),
+		head4:     makeTable[int32](1 << lzmaHash4Bits),
 		son:       make([]int32, 2*ring),
 		ring:      ring,
 		lzmaModel: lzmaModel{literal: make([]uint16, 0x300<<(lc+lp))},

@@ -23,9 +23,9 @@ func newLZMAFastEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
 	e := &lzmaEncoder{
 		lc: lc, lp: lp, pb: pb, dictCap: dictCap, depth: lzmaFastDepth, nice: lzmaFastNice,
 		fast:      true,
-		head2:     make([]int32, 1<<16),
-		head3:     make([]int32, 1<<16),
-		head4:     make([]int32, 1<<lzmaFastHash4),
+		head2:     makeTable[int32](1 << 16),
+		head3:     makeTable[int32](1 << 16),
+		head4:     makeTable[int32](1 << lzmaFastHash4),
 		chain:     make([]int32, ring),
 		ring:      ring,
 		lzmaModel: lzmaModel{literal: make([]uint16, 0x300<<(lc+lp))},

@@ -226,7 +226,7 @@ func (m *matcher) reset(p *levelParams, src []byte, idx *sourceIndex, tgt []byte
 			m.head = m.head[:1<<b]
 			clear(m.head)
 		} else {
-			m.head = makeHuge[uint32](1 << b)
+			m.head = makeTable[uint32](1 << b)
 		}
 		m.tgtShift = uint(64 - b)
 		m.tgtKeep = uint(64 - 8*p.tgtLen)
