@@ -31,14 +31,15 @@ type lzmaEncoder struct {
 	// History: buf holds the bytes matches may still reach (the last
 	// dictCap at least, none from before the dictionary reset) and the
 	// section being compressed; positions are indexes into buf.
-	buf   []byte
-	total int64 // bytes encoded since the dictionary reset
-	ins   int   // first position not yet in the match finder
-	head2 []int32
-	head3 []int32
-	head4 []int32
-	son   []int32 // the match finder's tree: two children (position+1) per position of the ring
-	ring  int
+	buf       []byte
+	total     int64 // bytes encoded since the dictionary reset
+	ins       int   // first position not yet in the match finder
+	head2     []int32
+	head3     []int32
+	head4     []int32
+	hash4Bits uint    // head4 has 2^hash4Bits slots
+	son       []int32 // the match finder's tree: two children (position+1) per position of the ring
+	ring      int
 
 	// Fast mode (newLZMAFastEncoder): a greedy parse with one position of
 	// lookahead over a hash-chain match finder; see lzma_fast.go.
@@ -145,25 +146,39 @@ func reverseTreePrice(probs []uint16, nbits uint, sym uint32) uint32 {
 	return price
 }
 
-// newLZMAEncoder returns an encoder for a new stream with the given
-// dictionary size and literal/position settings.
+// newLZMAEncoder returns an optimal-parse encoder for a new stream with
+// the given dictionary size and literal/position settings.
 func newLZMAEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
-	ring := 1 << bits.Len(uint(dictCap-1))
+	e := newLZMAStream(dictCap, lc, lp, pb, lzmaHash4Bits)
+	e.depth, e.nice = 48, 128
+	e.son = make([]int32, 2*e.ring)
+	e.nodes = make([]optNode, lzmaOptMax+lzmaMaxLen+2)
+	return e
+}
+
+// newLZMAStream returns what both modes share: a new stream's model and
+// the head tables, the 4-byte one with 2^hash4Bits slots.
+func newLZMAStream(dictCap int, lc, lp, pb, hash4Bits uint) *lzmaEncoder {
 	e := &lzmaEncoder{
-		lc: lc, lp: lp, pb: pb, dictCap: dictCap, depth: 48, nice: 128,
+		lc: lc, lp: lp, pb: pb, dictCap: dictCap,
 		head2:     makeTable[int32](1 << 16),
 		head3:     makeTable[int32](1 << 16),
-		head4:     makeTable[int32](1 << lzmaHash4Bits),
-		son:       make([]int32, 2*ring),
-		ring:      ring,
+		head4:     makeTable[int32](1 << hash4Bits),
+		hash4Bits: hash4Bits,
+		ring:      1 << bits.Len(uint(dictCap-1)),
 		lzmaModel: lzmaModel{literal: make([]uint16, 0x300<<(lc+lp))},
-		nodes:     make([]optNode, lzmaOptMax+lzmaMaxLen+2),
+		aheadPos:  -1,
 	}
 	e.needDictReset, e.needProps = true, true
-	e.aheadPos = -1
 	e.resetState()
 	return e
 }
+
+// hash3 is the head3 slot of the 3 bytes at the bottom of v.
+func hash3(v uint32) uint32 { return (v & 0xffffff * 0x9E3779B1) >> 16 }
+
+// hash4 is the head4 slot of the 4 bytes v.
+func (e *lzmaEncoder) hash4(v uint32) uint32 { return v * 0x9E3779B1 >> (32 - e.hash4Bits) }
 
 func (e *lzmaEncoder) resetState() {
 	e.state = 0
@@ -479,7 +494,7 @@ func (e *lzmaEncoder) lowest(pos int) int {
 func (e *lzmaEncoder) insertShort(i int) {
 	v := load32(e.buf, i)
 	e.head2[v&0xffff] = int32(i + 1)
-	e.head3[(v&0xffffff*0x9E3779B1)>>16] = int32(i + 1)
+	e.head3[hash3(v)] = int32(i + 1)
 }
 
 // treeWalk inserts position pos (with at least four bytes after it) into
@@ -488,7 +503,7 @@ func (e *lzmaEncoder) insertShort(i int) {
 func (e *lzmaEncoder) treeWalk(pos, lo, lim, best int, ms []lzmaMatch) []lzmaMatch {
 	b := e.buf
 	mask := e.ring - 1
-	h := load32(b, pos) * 0x9E3779B1 >> (32 - lzmaHash4Bits)
+	h := e.hash4(load32(b, pos))
 	cur := int(e.head4[h]) - 1
 	e.head4[h] = int32(pos + 1)
 	// Where the next smaller and the next larger string met go, and how
@@ -555,7 +570,7 @@ func (e *lzmaEncoder) findMatches(pos, end int) []lzmaMatch {
 	short(int(e.head2[uint32(b[pos])|uint32(b[pos+1])<<8]) - 1)
 	if pos+4 <= len(b) {
 		v := load32(b, pos)
-		short(int(e.head3[(v&0xffffff*0x9E3779B1)>>16]) - 1)
+		short(int(e.head3[hash3(v)]) - 1)
 		e.insertShort(pos)
 		ms = e.treeWalk(pos, lo, maxLen, best, ms)
 		e.ins = pos + 1

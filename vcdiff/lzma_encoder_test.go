@@ -286,33 +286,23 @@ func TestHereJudgedByLZMA(t *testing.T) {
 }
 
 // patchSections returns the data, instruction and address sections of
-// every window of a plain patch (no secondary compression), in order.
+// every window of a plain patch (no secondary compression), in order. A
+// window's sections are its last bytes.
 func patchSections(t *testing.T, patch []byte) (secs [3][][]byte) {
 	t.Helper()
-	var pr patchReader
-	var rd bytes.Reader
-	rd.Reset(patch)
-	pr.reset(&rd)
-	h, err := pr.readFileHeader(DefaultMaxAppHeader)
+	info, err := Inspect(bytes.NewReader(patch))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for off, win := int(pr.off), 0; off < len(patch); win++ {
-		rd.Reset(patch[off:])
-		pr.reset(&rd)
-		pr.off = 0
-		w, err := pr.readWindowHeader(win, &h, windowLimits{maxWindow: MaxWindowSize})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w.delta != 0 {
+	for _, w := range info.Windows {
+		if w.DeltaIndicator != 0 {
 			t.Fatal("patch has secondary-compressed sections")
 		}
-		s := patch[off+int(w.headerSize):]
-		secs[0] = append(secs[0], s[:w.dataLen])
-		secs[1] = append(secs[1], s[w.dataLen:w.dataLen+w.instLen])
-		secs[2] = append(secs[2], s[w.dataLen+w.instLen:w.dataLen+w.instLen+w.addrLen])
-		off += int(uint64(w.headerSize) + w.dataLen + w.instLen + w.addrLen)
+		d, i, a := int64(w.Data.Stored), int64(w.Inst.Stored), int64(w.Addr.Stored)
+		s := patch[w.Offset+w.Size-d-i-a : w.Offset+w.Size]
+		secs[0] = append(secs[0], s[:d])
+		secs[1] = append(secs[1], s[d:d+i])
+		secs[2] = append(secs[2], s[d+i:])
 	}
 	return secs
 }

@@ -1,7 +1,5 @@
 package vcdiff
 
-import "math/bits"
-
 // The fast mode of lzmaEncoder, for the recode levels below
 // lzmaOptimalLevel. It writes the same kind of stream as the optimal parse
 // (lzma_encoder.go) but decides one symbol at a time, in the manner of
@@ -19,21 +17,10 @@ const (
 
 // newLZMAFastEncoder returns a fast-mode encoder for a new stream.
 func newLZMAFastEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
-	ring := 1 << bits.Len(uint(dictCap-1))
-	e := &lzmaEncoder{
-		lc: lc, lp: lp, pb: pb, dictCap: dictCap, depth: lzmaFastDepth, nice: lzmaFastNice,
-		fast:      true,
-		head2:     makeTable[int32](1 << 16),
-		head3:     makeTable[int32](1 << 16),
-		head4:     makeTable[int32](1 << lzmaFastHash4),
-		chain:     make([]int32, ring),
-		ring:      ring,
-		lzmaModel: lzmaModel{literal: make([]uint16, 0x300<<(lc+lp))},
-		path:      make([]optNode, 0, 1),
-	}
-	e.needDictReset, e.needProps = true, true
-	e.aheadPos = -1
-	e.resetState()
+	e := newLZMAStream(dictCap, lc, lp, pb, lzmaFastHash4)
+	e.depth, e.nice, e.fast = lzmaFastDepth, lzmaFastNice, true
+	e.chain = make([]int32, e.ring)
+	e.path = make([]optNode, 0, 1)
 	return e
 }
 
@@ -41,7 +28,7 @@ func newLZMAFastEncoder(dictCap int, lc, lp, pb uint) *lzmaEncoder {
 // hash chains.
 func (e *lzmaEncoder) insertFast(i int) {
 	e.insertShort(i)
-	h := load32(e.buf, i) * 0x9E3779B1 >> (32 - lzmaFastHash4)
+	h := e.hash4(load32(e.buf, i))
 	e.chain[i&(e.ring-1)] = e.head4[h]
 	e.head4[h] = int32(i + 1)
 }
@@ -73,8 +60,8 @@ func (e *lzmaEncoder) findFast(pos, end int) []lzmaMatch {
 	}
 	if !try(int(e.head2[uint32(b[pos])|uint32(b[pos+1])<<8])-1) && pos+4 <= len(b) {
 		v := load32(b, pos)
-		if !try(int(e.head3[(v&0xffffff*0x9E3779B1)>>16]) - 1) {
-			h := v * 0x9E3779B1 >> (32 - lzmaFastHash4)
+		if !try(int(e.head3[hash3(v)]) - 1) {
+			h := e.hash4(v)
 			for c, d := int(e.head4[h])-1, e.depth; d > 0 && c >= lo; d-- {
 				if try(c) {
 					break
