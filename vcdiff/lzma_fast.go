@@ -112,22 +112,8 @@ func farther(small, big uint32) bool { return big>>7 > small }
 
 // parseFast returns the next symbol at buf position pos.
 func (e *lzmaEncoder) parseFast(pos, end int) []optNode {
-	b := e.buf
-	avail := min(lzmaMaxLen, end-pos)
 	lo := e.lowest(pos)
-	// The longest match at a recent distance.
-	repLen, repIdx := 0, 0
-	if avail >= 2 {
-		for r := range 4 {
-			c := pos - int(e.reps[r]) - 1
-			if c < lo || b[c] != b[pos] || b[c+1] != b[pos+1] {
-				continue
-			}
-			if n := matchLen(b[c:c+avail], b[pos:pos+avail]); n > repLen {
-				repLen, repIdx = n, r
-			}
-		}
-	}
+	repLen, repIdx := e.longestRep(pos, min(lzmaMaxLen, end-pos))
 	if repLen >= e.nice {
 		e.aheadPos = -1
 		return e.symbol(uint8(symRep+repIdx), repLen, 0)
@@ -159,20 +145,33 @@ func (e *lzmaEncoder) parseFast(pos, end int) []optNode {
 			}
 		}
 		// Or if a recent distance matches almost as far from there.
-		if p := pos + 1; end-p >= 2 {
-			lim := max(mainLen-1, 2)
-			for r := range 4 {
-				c := p - int(e.reps[r]) - 1
-				if c < e.lowest(p) || b[c] != b[p] || b[c+1] != b[p+1] {
-					continue
-				}
-				if matchLen(b[c:c+min(lim, end-p)], b[p:p+min(lim, end-p)]) >= lim {
-					return e.literalOrShortRep(pos, lo)
-				}
+		if p, lim := pos+1, max(mainLen-1, 2); end-p >= 2 {
+			if n, _ := e.longestRep(p, min(lim, end-p)); n >= lim {
+				return e.literalOrShortRep(pos, lo)
 			}
 		}
 	}
 	return e.symbol(symMatch, mainLen, mainDist)
+}
+
+// longestRep returns the longest match, of at most n bytes, at buf
+// position p at one of the recent distances, and which one (0, 0 if none
+// reaches two bytes).
+func (e *lzmaEncoder) longestRep(p, n int) (length, idx int) {
+	if n < 2 {
+		return 0, 0
+	}
+	b, lo := e.buf, e.lowest(p)
+	for r := range 4 {
+		c := p - int(e.reps[r]) - 1
+		if c < lo || b[c] != b[p] || b[c+1] != b[p+1] {
+			continue
+		}
+		if l := matchLen(b[c:c+n], b[p:p+n]); l > length {
+			length, idx = l, r
+		}
+	}
+	return length, idx
 }
 
 // literalOrShortRep returns a literal or, when the byte at the last
