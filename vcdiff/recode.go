@@ -326,10 +326,9 @@ func (r *Recoder) window(w *windowHeader, sect []byte) error {
 	}
 
 	var delta byte
-	var errs [3]error
 	var kept [3]bool
 	compress := func(i int) {
-		r.stored[i], kept[i], errs[i] = r.enc[i].encode(r.stored[i][:0], raw[i])
+		r.stored[i], kept[i] = r.enc[i].encode(r.stored[i][:0], raw[i])
 	}
 	if r.enc[0] != nil {
 		if len(raw[0])+len(raw[1])+len(raw[2]) >= parallelSecondaryMin {
@@ -346,9 +345,6 @@ func (r *Recoder) window(w *windowHeader, sect []byte) error {
 	}
 	sections := raw
 	for i := range raw {
-		if errs[i] != nil {
-			return errs[i]
-		}
 		if kept[i] {
 			delta |= 1 << i
 			sections[i] = r.stored[i]

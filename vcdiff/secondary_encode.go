@@ -30,7 +30,7 @@ type sectionEncoder interface {
 	// encode appends the stored form of raw (varint size + compressed
 	// bytes) to dst and reports true, or leaves dst unchanged and reports
 	// false when raw should be stored as is.
-	encode(dst, raw []byte) ([]byte, bool, error)
+	encode(dst, raw []byte) ([]byte, bool)
 }
 
 // djwSectionEncoder is DJW (ID 1): every section is coded on its own.
@@ -39,16 +39,16 @@ type djwSectionEncoder struct {
 	scratch []byte
 }
 
-func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
+func (e *djwSectionEncoder) encode(dst, raw []byte) ([]byte, bool) {
 	if len(raw) < minSecondarySection {
-		return dst, false, nil
+		return dst, false
 	}
 	e.scratch = djw.Encode(e.scratch[:0], raw, e.level)
 	if varintLen(uint64(len(raw)))+len(e.scratch)+djwMinSavings >= len(raw) {
-		return dst, false, nil
+		return dst, false
 	}
 	dst = appendVarint(dst, uint64(len(raw)))
-	return append(dst, e.scratch...), true, nil
+	return append(dst, e.scratch...), true
 }
 
 // lzmaSectionEncoder is LZMA (ID 2): one LZMA2 stream per section type
@@ -97,10 +97,10 @@ func (e *lzmaSectionEncoder) newWriter(props lzma.Properties) *lzmaEncoder {
 	return newLZMAFastEncoder(e.dictCap, uint(props.LC), uint(props.LP), uint(props.PB))
 }
 
-func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
+func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool) {
 	hot := incompressible(raw)
 	if len(raw) < minSecondarySection || (e.skipHot && hot) {
-		return dst, false, nil
+		return dst, false
 	}
 	if e.w == nil || e.stale {
 		e.w, e.stale = nil, false
@@ -125,14 +125,14 @@ func (e *lzmaSectionEncoder) encode(dst, raw []byte) ([]byte, bool, error) {
 	}
 	if n >= len(raw) {
 		e.stale = true
-		return dst, false, nil
+		return dst, false
 	}
 	dst = appendVarint(dst, uint64(len(raw)))
 	if !e.started {
 		dst = appendXZHeaders(dst, e.dictCap)
 		e.started = true
 	}
-	return append(dst, payload...), true, nil
+	return append(dst, payload...), true
 }
 
 // xzHeadersLen is the length of the xz stream header plus the 12-byte LZMA2
